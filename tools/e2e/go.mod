@@ -1,0 +1,3 @@
+module github.com/asm-ready/asm-ready/tools/e2e
+
+go 1.26

@@ -1,0 +1,10 @@
+//go:build tools
+
+// Package kube only records, for go mod tidy, the commands build.sh compiles.
+package kube
+
+import (
+	_ "go.etcd.io/etcd/server/v3"
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+)
