@@ -1,0 +1,56 @@
+// Package logging builds the service's slog.Logger: JSON with Cloud Logging's
+// field names (severity, message, time) by default, or slog's text format.
+package logging
+
+import (
+	"io"
+	"log/slog"
+)
+
+// Format names accepted by New.
+const (
+	FormatJSON = "json"
+	FormatText = "text"
+)
+
+// New returns a logger writing to w. format is FormatJSON or FormatText
+// (anything else means JSON: config validation rejects other values first).
+func New(w io.Writer, format string, level slog.Leveler) *slog.Logger {
+	if format == FormatText {
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: cloudLogging}))
+}
+
+// cloudLogging renames slog's built-in keys to the ones Cloud Logging's
+// agents lift into the LogEntry: level -> severity (with its names),
+// msg -> message. time is already understood as is.
+func cloudLogging(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
+	}
+	switch a.Key {
+	case slog.LevelKey:
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			return slog.String("severity", Severity(l))
+		}
+	case slog.MessageKey:
+		a.Key = "message"
+	}
+	return a
+}
+
+// Severity maps a slog level to Cloud Logging's severity name. Levels between
+// the named ones round down, as slog itself prints them (INFO+2 is INFO).
+func Severity(l slog.Level) string {
+	switch {
+	case l < slog.LevelInfo:
+		return "DEBUG"
+	case l < slog.LevelWarn:
+		return "INFO"
+	case l < slog.LevelError:
+		return "WARNING"
+	default:
+		return "ERROR"
+	}
+}
