@@ -1,0 +1,141 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func fastOpts(t *testing.T, u string) Options {
+	return Options{URL: mustURL(t, u), ExpectBody: "Hello World!", Timeout: 10 * time.Second,
+		AttemptTimeout: 500 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+}
+
+func TestSuccess(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "Hello World!")
+	}))
+	defer srv.Close()
+	res, err := Run(context.Background(), fastOpts(t, srv.URL))
+	if err != nil || res.Attempts != 1 || res.Status != 200 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+}
+
+func TestWrongBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "Hello Moon!"+strings.Repeat("x", 500))
+	}))
+	defer srv.Close()
+	o := fastOpts(t, srv.URL)
+	o.Timeout = time.Second
+	res, err := Run(context.Background(), o)
+	var f *Failure
+	if !errors.As(err, &f) {
+		t.Fatalf("want *Failure, got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"check failed: GET " + srv.URL, `"Hello World!"`, "status 200", `body "Hello Moonxxx`, "...(truncated)", "within 1s"} {
+		if !strings.Contains(strings.ReplaceAll(msg, "Moon!", "Moon"), want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, strings.Repeat("x", 201)) || strings.Contains(msg, "\n") {
+		t.Errorf("body not truncated to one short line: %q", msg)
+	}
+	if res.Attempts < 2 {
+		t.Errorf("attempts %d: should retry until the timeout", res.Attempts)
+	}
+}
+
+func TestErrorThenSuccess(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 2 {
+			http.Error(w, "warming up", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "Hello World!\n") // one trailing newline is tolerated
+	}))
+	defer srv.Close()
+	res, err := Run(context.Background(), fastOpts(t, srv.URL))
+	if err != nil || res.Attempts != 3 {
+		t.Fatalf("Run = %+v, %v; want success on attempt 3", res, err)
+	}
+}
+
+// TestAttemptTimeout: a server that hangs; each attempt is cut by its own
+// timeout and the check fails at the overall timeout with a transport error.
+func TestAttemptTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	o := fastOpts(t, srv.URL)
+	o.AttemptTimeout = 50 * time.Millisecond
+	o.Timeout = time.Second
+	res, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "last: error: ") {
+		t.Fatalf("want a timeout failure, got %v", err)
+	}
+	if res.Attempts < 2 {
+		t.Errorf("attempts %d: per-attempt timeout did not allow a retry", res.Attempts)
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL
+	srv.Close()
+	o := fastOpts(t, u)
+	o.Timeout = 100 * time.Millisecond
+	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("want connection refused, got %v", err)
+	}
+}
+
+func TestPasswordRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	o := fastOpts(t, strings.Replace(srv.URL, "http://", "http://user:s3cret@", 1))
+	o.Timeout = 50 * time.Millisecond
+	_, err := Run(context.Background(), o)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "status 404") {
+		t.Fatalf("failure line %v", err)
+	}
+}
+
+func TestMatches(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want bool
+	}{
+		{"Hello World!", true}, {"Hello World!\n", true}, {"Hello World!\r\n", true},
+		{"Hello World!\n\n", false}, {" Hello World!", false}, {"hello world!", false}, {"", false}, {"Hello World", false},
+	} {
+		if got := Matches(tt.body, "Hello World!"); got != tt.want {
+			t.Errorf("Matches(%q) = %v", tt.body, got)
+		}
+	}
+}

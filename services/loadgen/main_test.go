@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/asm-ready/asm-ready/services/loadgen/internal/config"
+)
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func runWith(t *testing.T, args []string, env map[string]string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := run(ctx, args, env, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestRunConfigErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{nil, map[string]string{"REQUESTS_PER_SECOND": "1"}, 1, "SERVER_ADDR env variable is not defined\n"},
+		{nil, map[string]string{"SERVER_ADDR": "http://x/"}, 1, "REQUESTS_PER_SECOND env variable is not defined\n"},
+		{nil, map[string]string{"SERVER_ADDR": "http://x/", "REQUESTS_PER_SECOND": "abc"}, 2,
+			"invalid REQUESTS_PER_SECOND \"abc\": must be a number from 0.001 to 1000000, e.g. 10 or 0.5\n"},
+		{[]string{"check"}, map[string]string{}, 1, "SERVER_ADDR env variable is not defined\n"},
+		{[]string{"check"}, map[string]string{"SERVER_ADDR": "http://x/", "CHECK_TIMEOUT": "-1s"}, 2,
+			"invalid CHECK_TIMEOUT \"-1s\": must be a duration greater than 0 and at most 24h, e.g. 30s\n"},
+		{[]string{"frobnicate"}, map[string]string{}, 2,
+			"unknown command \"frobnicate\": run loadgen with no arguments, or as `loadgen check` or `loadgen version`\n"},
+	} {
+		code, out, errOut := runWith(t, tt.args, tt.env)
+		if code != tt.code || errOut != tt.want || out != "" {
+			t.Errorf("run(%v, %v) = %d, stdout %q, stderr %q; want %d, %q", tt.args, tt.env, code, out, errOut, tt.code, tt.want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runWith(t, []string{"version"}, nil)
+	if code != 0 || out != "loadgen dev (commit unknown)\n" {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+func hello(status *atomic.Int32) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := status.Load(); s != 200 {
+			w.WriteHeader(int(s))
+		}
+		fmt.Fprint(w, "Hello World!")
+	}))
+}
+
+func TestRunLoad(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	srv := hello(&status)
+	defer srv.Close()
+	env := map[string]string{"SERVER_ADDR": srv.URL + "/", "REQUESTS_PER_SECOND": "50", "DURATION": "300ms",
+		"PORT": freePort(t), "REPORT_INTERVAL": "100ms", "MIN_SUCCESS": "15", "MAX_FAILURE_RATIO": "0",
+		// Exact counts: a starved machine must not skip or time out requests.
+		"LATE_TOLERANCE": "1h", "REQUEST_TIMEOUT": "30s"}
+	code, out, errOut := runWith(t, nil, env)
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q, stdout %s", code, errOut, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var first, last map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := first["message"].(string)
+	if _, err := time.Parse(startFormat, strings.TrimPrefix(msg, "Starting loadgen: ")); err != nil || first["severity"] != "INFO" {
+		t.Errorf("first line %v: %v", first, err)
+	}
+	if last["message"] != "Summary: 15 request(s) complete to "+srv.URL+"/" || last["ok"] != 15.0 {
+		t.Errorf("summary line %v", last)
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	var status atomic.Int32
+	status.Store(500)
+	srv := hello(&status)
+	defer srv.Close()
+	base := func(kv ...string) map[string]string {
+		m := map[string]string{"SERVER_ADDR": srv.URL, "REQUESTS_PER_SECOND": "100", "DURATION": "100ms", "PORT": freePort(t),
+			"LATE_TOLERANCE": "1h", "REQUEST_TIMEOUT": "30s"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tt := range []struct {
+		env  map[string]string
+		code int
+		want string
+	}{
+		{base(), 0, ""}, // thresholds are opt-in: failures alone exit 0
+		{base("MAX_FAILURE_RATIO", "0.5"), 1,
+			"threshold violated: failure ratio 1.0000 (10 of 10 requests failed) exceeds MAX_FAILURE_RATIO=0.5\n"},
+		{base("MAX_FAILURE_RATIO", "1"), 0, ""},
+		{base("MIN_SUCCESS", "1"), 1, "threshold violated: 0 successful requests, fewer than MIN_SUCCESS=1\n"},
+	} {
+		code, _, errOut := runWith(t, nil, tt.env)
+		if code != tt.code || errOut != tt.want {
+			t.Errorf("%v: exit %d stderr %q, want %d %q", tt.env, code, errOut, tt.code, tt.want)
+		}
+	}
+}
+
+func TestPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	code, _, errOut := runWith(t, nil, map[string]string{"SERVER_ADDR": "http://127.0.0.1:1/", "REQUESTS_PER_SECOND": "1", "PORT": port})
+	if code != 1 || !strings.HasPrefix(errOut, "cannot listen on PORT "+port+": ") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d stderr %q", code, errOut)
+	}
+}
+
+func TestRunCheck(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	srv := hello(&status)
+	defer srv.Close()
+	code, out, errOut := runWith(t, []string{"check"}, map[string]string{"SERVER_ADDR": srv.URL + "/"})
+	if code != 0 || !strings.HasPrefix(out, "check ok: GET "+srv.URL+"/ returned 200 with body \"Hello World!\" (attempt 1, ") || errOut != "" {
+		t.Errorf("check: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = runWith(t, []string{"check"}, map[string]string{"SERVER_ADDR": srv.URL + "/", "EXPECT_BODY": "Bye", "CHECK_TIMEOUT": "1s"})
+	want := "check failed: GET " + srv.URL + "/ did not return 200 with body \"Bye\" within 1s ("
+	if code != 1 || out != "" || !strings.HasPrefix(errOut, want) || !strings.HasSuffix(errOut, "last: status 200, body \"Hello World!\"\n") {
+		t.Errorf("check mismatch: %d %q %q", code, out, errOut)
+	}
+}
+
+func TestUseFast(t *testing.T) {
+	for _, tt := range []struct {
+		client, url string
+		want        bool
+	}{
+		{"auto", "http://127.0.0.1:8080/", true},
+		{"auto", "https://127.0.0.1/", false},
+		{"std", "http://127.0.0.1/", false},
+		{"fast", "http://127.0.0.1/", true},
+	} {
+		cfg, err := config.Load(map[string]string{"SERVER_ADDR": tt.url, "REQUESTS_PER_SECOND": "1", "CLIENT": tt.client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := useFast(cfg); got != tt.want {
+			t.Errorf("CLIENT=%s %s: fast=%v", tt.client, tt.url, got)
+		}
+	}
+}
