@@ -15,7 +15,7 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 # Every Go module in the repository. Each is built, vetted and tested on its
 # own (GOWORK=off) to prove it stands alone, as the Docker builds need.
 SERVICE_MODULES := services/helloserver services/loadgen
-TOOL_MODULES    := tools/meshcheck tools tools/e2e
+TOOL_MODULES    := tools/meshcheck tools tools/overlays tools/ci tools/bench tools/e2e
 MODULES         := $(SERVICE_MODULES) $(TOOL_MODULES)
 
 # Stamped into both services (see internal/buildinfo in each).
@@ -42,6 +42,13 @@ build: ## Build bin/helloserver, bin/loadgen and bin/meshcheck.
 	cd services/helloserver && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/helloserver .
 	cd services/loadgen && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/loadgen .
 	cd tools/meshcheck && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/meshcheck ./cmd/meshcheck
+
+.PHONY: build-go
+build-go: ## go build ./... in every module, each on its own (MODULES="dir ..." picks).
+	@for m in $(MODULES); do \
+	  echo "==> go build $$m"; \
+	  (cd $$m && GOWORK=off $(GO) build ./...); \
+	done
 
 .PHONY: run
 run: build ## Run helloserver and loadgen (RPS=5) together; Ctrl-C stops both.
@@ -84,6 +91,14 @@ bench: ## Go micro-benchmarks in every module.
 	@for m in $(MODULES); do \
 	  (cd $$m && GOWORK=off $(GO) test -run '^$$' -bench . -benchmem ./...); \
 	done
+
+SMOKE_NAMESPACE ?= asm-ready
+SMOKE_MIN       ?= 100
+SMOKE_TIMEOUT   ?= 3m
+.PHONY: smoke
+smoke: ## kind e2e: follow loadgen's log; pass once SMOKE_MIN requests succeeded, fail on any failure or after SMOKE_TIMEOUT.
+	cd tools/ci && GOWORK=off $(GO) run ./cmd/loadgen-smoke -min-requests $(SMOKE_MIN) -timeout $(SMOKE_TIMEOUT) -- \
+	  kubectl -n $(SMOKE_NAMESPACE) logs --follow deploy/loadgenerator -c main
 
 .PHONY: clean
 clean: ## Remove build output.

@@ -15,18 +15,24 @@ if [ "$PORT" = "$LOADGEN_PORT" ]; then
   exit 2
 fi
 
-prefix() { sed -u "s/^/$1 | /"; }
+# The prefixers ignore Ctrl-C so they keep copying the services' shutdown
+# lines until the services close their output.
+prefix() { trap '' INT TERM; sed -u "s/^/$1 | /"; }
 
+# Each service runs in its own session, so Ctrl-C reaches only this script,
+# which forwards exactly one SIGTERM (a second Ctrl-C forwards another, and
+# the services then exit at once instead of draining).
 pids=()
+signals=0
 stop() {
-  trap - INT TERM
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 }
-trap stop INT TERM
+on_signal() { signals=$((signals + 1)); stop; }
+trap on_signal INT TERM
 
 # Text logs read better in a terminal; both services default to JSON.
 LOG_FORMAT=${LOG_FORMAT:-text} PORT="$PORT" \
-  "$BIN/helloserver" > >(prefix "helloserver") 2>&1 &
+  setsid "$BIN/helloserver" > >(prefix "helloserver") 2>&1 &
 pids+=($!)
 
 # loadgen's first requests retry nothing: wait until the server is ready.
@@ -36,14 +42,19 @@ for _ in $(seq 1 50); do
 done
 
 LOG_FORMAT=${LOG_FORMAT:-text} PORT="$LOADGEN_PORT" SERVER_ADDR="$SERVER_ADDR" REQUESTS_PER_SECOND="$RPS" \
-  "$BIN/loadgen" > >(prefix "loadgen    ") 2>&1 &
+  setsid "$BIN/loadgen" > >(prefix "loadgen    ") 2>&1 &
 pids+=($!)
 
 echo "run.sh: helloserver on :${PORT}, loadgen at ${RPS} rps (admin :${LOADGEN_PORT}); Ctrl-C stops both" >&2
 
-# Wait for both; if either exits on its own, stop the other.
+# Wait for both; if either exits on its own, stop the other. `wait` returns
+# early when a trap runs, so keep waiting until each service has exited.
 wait -n "${pids[@]}" || true
-stop
+if [ "$signals" -eq 0 ]; then stop; fi
 status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+for pid in "${pids[@]}"; do
+  rc=0; wait "$pid" || rc=$?
+  while kill -0 "$pid" 2>/dev/null; do rc=0; wait "$pid" || rc=$?; done
+  if [ "$rc" -ne 0 ]; then status=$rc; fi
+done
 exit "$status"
