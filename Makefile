@@ -18,6 +18,17 @@ SERVICE_MODULES := services/helloserver services/loadgen
 TOOL_MODULES    := tools/meshcheck tools tools/overlays tools/ci tools/bench tools/e2e
 MODULES         := $(SERVICE_MODULES) $(TOOL_MODULES)
 
+# Pinned tool binaries and generated schemas live outside the repository and
+# are built once per machine (tools/skaffold, tools/overlays, tools/kube).
+ASM_READY_CACHE ?= $(HOME)/.cache/asm-ready
+export ASM_READY_CACHE
+SKAFFOLD      := $(ASM_READY_CACHE)/bin/skaffold-v2.16.1
+KUSTOMIZE     := $(ASM_READY_CACHE)/bin/kustomize-v5.8.2
+SKAFFOLD_HOME := $(ASM_READY_CACHE)/skaffold-home
+OVERLAYS      := overlays/local overlays/kind-istio overlays/gke overlays/gke-skaffold
+# Overlays whose chart render is committed as rendered.yaml.
+RENDERED      := $(wildcard overlays/*/rendered.yaml)
+
 # Stamped into both services (see internal/buildinfo in each).
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
@@ -55,7 +66,7 @@ run: build ## Run helloserver and loadgen (RPS=5) together; Ctrl-C stops both.
 	PORT=$(PORT) LOADGEN_PORT=$(LOADGEN_PORT) RPS=$(RPS) BIN=$(BIN) ./scripts/run.sh
 
 .PHONY: test
-test: lint test-go ## Run every test the repository has (the CI command).
+test: lint check-render tools kube-bins test-go validate skaffold-render meshcheck-report ## Run every test the repository has (the CI command).
 
 .PHONY: test-go
 test-go: ## go test (with -race) in every module, each on its own.
@@ -75,6 +86,68 @@ lint: ## gofmt, go vet and staticcheck over every module.
 	  echo "==> vet + staticcheck $$m"; \
 	  (cd $$m && GOWORK=off $(GO) vet ./... && GOWORK=off $(BIN)/staticcheck ./...); \
 	done
+
+.PHONY: render
+render: ## Render the chart into every overlays/<env>/rendered.yaml (commit the result).
+	cd tools && GOWORK=off $(GO) run ./cmd/render -all -chart ../charts/asm-ready -overlays ../overlays
+
+.PHONY: check-render
+check-render: render ## Fail when the committed rendered manifests are stale.
+	@if ! git diff --exit-code --stat -- overlays || [ -n "$$(git ls-files --others --exclude-standard -- overlays)" ]; then \
+	  git status --short -- overlays; \
+	  echo "rendered manifests are stale: run make render and commit"; exit 1; \
+	fi
+
+.PHONY: chart-docs
+chart-docs: ## Regenerate the values table in charts/asm-ready/README.md.
+	cd tools && GOWORK=off $(GO) run ./cmd/chartdocs -chart ../charts/asm-ready
+
+.PHONY: helm-lint
+helm-lint: ## helm lint --strict on the chart (pinned Helm from the tools module).
+	cd tools && GOWORK=off $(GO) tool helm lint --strict ../charts/asm-ready
+
+.PHONY: tools
+tools: $(SKAFFOLD) $(KUSTOMIZE) ## Build the pinned skaffold and kustomize into $(ASM_READY_CACHE)/bin (once).
+$(SKAFFOLD):
+	@mkdir -p $(@D)
+	GOWORK=off $(GO) build -C tools/skaffold -trimpath -buildvcs=false -o $@.tmp github.com/GoogleContainerTools/skaffold/v2/cmd/skaffold
+	mv $@.tmp $@
+$(KUSTOMIZE):
+	@mkdir -p $(@D)
+	GOWORK=off $(GO) build -C tools/overlays -trimpath -buildvcs=false -o $@.tmp sigs.k8s.io/kustomize/kustomize/v5
+	mv $@.tmp $@
+
+.PHONY: validate
+validate: ## kubeconform -strict (offline K8s 1.37 + Istio/Argo CD/Flux CRD schemas) and meshcheck: chart, overlays, gitops/.
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd tools && GOWORK=off $(GO) run ./cmd/render -chart ../charts/asm-ready -values ../charts/asm-ready/values.yaml -out "$$tmp/chart-default.yaml"); \
+	cd tools/overlays && GOWORK=off $(GO) run ./cmd/validate $(addprefix ../../,$(OVERLAYS)) ../../gitops/argocd ../../gitops/flux "$$tmp/chart-default.yaml"
+
+FORMAT ?= text
+OUT    ?=
+.PHONY: meshcheck-report
+meshcheck-report: build ## meshcheck over every committed render (FORMAT=text|json|github|sarif, OUT=file).
+	$(BIN)/meshcheck --each --fail-on info --namespace asm-ready --format $(FORMAT) $(RENDERED) $(if $(OUT),> $(OUT))
+
+.PHONY: skaffold-render
+skaffold-render: $(SKAFFOLD) ## skaffold render (offline, metrics off, private HOME) per profile into bin/skaffold-<profile>.yaml.
+	@mkdir -p $(BIN) $(SKAFFOLD_HOME)/.skaffold
+	@printf 'global:\n  collect-metrics: false\n  update-check: false\n  survey:\n    disable-prompt: true\n' > $(SKAFFOLD_HOME)/.skaffold/config
+	@for p in default gke kind-istio; do \
+	  echo "==> skaffold render --profile $$p"; \
+	  prof=; [ "$$p" = default ] || prof="--profile $$p"; \
+	  env HOME=$(SKAFFOLD_HOME) KUBECONFIG=$(SKAFFOLD_HOME)/no-kubeconfig \
+	    GOPATH="$$($(GO) env GOPATH)" GOMODCACHE="$$($(GO) env GOMODCACHE)" GOCACHE="$$($(GO) env GOCACHE)" \
+	    $(SKAFFOLD) render --offline=true --digest-source=tag $$prof > $(BIN)/skaffold-$$p.yaml; \
+	done
+
+.PHONY: kube-bins
+kube-bins: ## Build kube-apiserver, kube-controller-manager and etcd into $(ASM_READY_CACHE)/kube (once; cold 15-25 min).
+	tools/kube/build.sh
+
+.PHONY: e2e
+e2e: kube-bins ## The envtest suite: chart and overlays applied to a real kube-apiserver.
+	cd tools/e2e && GOWORK=off $(GO) test $(TESTFLAGS) ./...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.

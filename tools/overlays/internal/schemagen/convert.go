@@ -1,0 +1,277 @@
+package schemagen
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+const (
+	defPrefix   = "#/definitions/"
+	quantityDef = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+	objectMeta  = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+)
+
+// intOrString and quantity accept what the API server accepts: YAML authors
+// write `cpu: 1` and `targetPort: 8080` as numbers.
+func intOrString() map[string]any {
+	return map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "integer"}}}
+}
+
+func quantity() map[string]any {
+	return map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "number"}}}
+}
+
+// GVK is a group/version/kind from x-kubernetes-group-version-kind.
+type GVK struct {
+	Group, Version, Kind string
+}
+
+// APIVersion is the apiVersion field value for g.
+func (g GVK) APIVersion() string {
+	if g.Group == "" {
+		return g.Version
+	}
+	return g.Group + "/" + g.Version
+}
+
+// KindFile is the file name kubeconform looks up for g in the built-in layout:
+// lower-case kind, the first label of the group, and the version.
+func (g GVK) KindFile() string {
+	suffix := ""
+	if g.Group != "" {
+		suffix = "-" + strings.ToLower(strings.Split(g.Group, ".")[0])
+	}
+	return strings.ToLower(g.Kind) + suffix + "-" + strings.ToLower(g.Version) + ".json"
+}
+
+// openAPI converts swagger 2.0 definitions into standalone strict schemas.
+type openAPI struct {
+	defs map[string]map[string]any
+}
+
+// schemaFor inlines the definition name into one self-contained schema.
+func (o *openAPI) schemaFor(name string) (map[string]any, error) {
+	def, ok := o.defs[name]
+	if !ok {
+		return nil, fmt.Errorf("definition %q not in swagger.json", name)
+	}
+	out, err := o.convert(def, map[string]bool{name: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out.(map[string]any), nil
+}
+
+func (o *openAPI) convert(node any, stack map[string]bool) (any, error) {
+	switch n := node.(type) {
+	case []any:
+		out := make([]any, len(n))
+		for i, v := range n {
+			c, err := o.convert(v, stack)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	case map[string]any:
+		if ref, ok := n["$ref"].(string); ok {
+			name, ok := strings.CutPrefix(ref, defPrefix)
+			if !ok {
+				return nil, fmt.Errorf("unsupported $ref %q", ref)
+			}
+			if name == quantityDef {
+				return quantity(), nil
+			}
+			if stack[name] {
+				// Recursive types (JSONSchemaProps) stop here: accept anything below.
+				return map[string]any{}, nil
+			}
+			def, ok := o.defs[name]
+			if !ok {
+				return nil, fmt.Errorf("$ref %q: no such definition", ref)
+			}
+			stack[name] = true
+			defer delete(stack, name)
+			return o.convert(def, stack)
+		}
+		if n["format"] == "int-or-string" {
+			return intOrString(), nil
+		}
+		out := map[string]any{}
+		for k, v := range n {
+			if k == "description" || strings.HasPrefix(k, "x-kubernetes-") {
+				continue
+			}
+			if k == "properties" {
+				props, err := o.convertProperties(v, stack)
+				if err != nil {
+					return nil, err
+				}
+				out[k] = props
+				continue
+			}
+			c, err := o.convert(v, stack)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = c
+		}
+		strict(out)
+		nullableOptional(out)
+		return out, nil
+	default:
+		return node, nil
+	}
+}
+
+// convertProperties keeps property names verbatim (a property called
+// "description" is a field, not a keyword).
+func (o *openAPI) convertProperties(v any, stack map[string]bool) (map[string]any, error) {
+	props, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("properties is %T, want an object", v)
+	}
+	out := make(map[string]any, len(props))
+	for name, p := range props {
+		c, err := o.convert(p, stack)
+		if err != nil {
+			return nil, fmt.Errorf("property %s: %w", name, err)
+		}
+		out[name] = c
+	}
+	return out, nil
+}
+
+// strict closes an object that lists its properties, the "-strict" in
+// kubeconform's standalone-strict: an unknown or misspelt field is an error.
+func strict(s map[string]any) {
+	if _, ok := s["properties"]; !ok {
+		return
+	}
+	if _, ok := s["additionalProperties"]; ok {
+		return
+	}
+	s["additionalProperties"] = false
+}
+
+// nullableOptional lets optional fields be null, as the API server does
+// (`creationTimestamp: null`, `resources: {}` rendered as null by some tools).
+func nullableOptional(s map[string]any) {
+	props, ok := s["properties"].(map[string]any)
+	if !ok {
+		return
+	}
+	required := map[string]bool{}
+	if req, ok := s["required"].([]any); ok {
+		for _, r := range req {
+			if name, ok := r.(string); ok {
+				required[name] = true
+			}
+		}
+	}
+	for name, p := range props {
+		if required[name] {
+			continue
+		}
+		if m, ok := p.(map[string]any); ok {
+			allowNull(m)
+		}
+	}
+}
+
+func allowNull(m map[string]any) {
+	switch t := m["type"].(type) {
+	case string:
+		m["type"] = []any{t, "null"}
+	case []any:
+		for _, v := range t {
+			if v == "null" {
+				return
+			}
+		}
+		m["type"] = append(t, "null")
+	case nil:
+		if one, ok := m["oneOf"].([]any); ok {
+			m["oneOf"] = append(one, map[string]any{"type": "null"})
+		}
+	}
+}
+
+// pinKind makes apiVersion and kind accept only g's values and requires them.
+func pinKind(s map[string]any, g GVK) {
+	props, _ := s["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+		s["properties"] = props
+	}
+	props["apiVersion"] = map[string]any{"type": "string", "enum": []any{g.APIVersion()}}
+	props["kind"] = map[string]any{"type": "string", "enum": []any{g.Kind}}
+	req := map[string]bool{"apiVersion": true, "kind": true}
+	if old, ok := s["required"].([]any); ok {
+		for _, r := range old {
+			if name, ok := r.(string); ok {
+				req[name] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(req))
+	for name := range req {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	list := make([]any, len(names))
+	for i, n := range names {
+		list[i] = n
+	}
+	s["required"] = list
+}
+
+// kindSchemas returns one schema per group/version/kind declared in the
+// swagger definitions, keyed by kubeconform file name.
+func (o *openAPI) kindSchemas() (map[string]map[string]any, error) {
+	out := map[string]map[string]any{}
+	names := make([]string, 0, len(o.defs))
+	for name := range o.defs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		gvks, ok := o.defs[name]["x-kubernetes-group-version-kind"].([]any)
+		if !ok || len(gvks) != 1 {
+			// Kinds registered under many groups (DeleteOptions, WatchEvent)
+			// are API plumbing, never manifests.
+			continue
+		}
+		g, err := gvkOf(gvks[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		s, err := o.schemaFor(name)
+		if err != nil {
+			return nil, err
+		}
+		pinKind(s, g)
+		file := g.KindFile()
+		if _, dup := out[file]; dup {
+			return nil, fmt.Errorf("two kinds map to schema file %s (second: %s)", file, name)
+		}
+		out[file] = s
+	}
+	return out, nil
+}
+
+func gvkOf(v any) (GVK, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return GVK{}, fmt.Errorf("x-kubernetes-group-version-kind entry is %T", v)
+	}
+	g, _ := m["group"].(string)
+	ver, _ := m["version"].(string)
+	k, _ := m["kind"].(string)
+	if ver == "" || k == "" {
+		return GVK{}, fmt.Errorf("x-kubernetes-group-version-kind entry %v lacks version or kind", m)
+	}
+	return GVK{g, ver, k}, nil
+}
