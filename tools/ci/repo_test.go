@@ -1,0 +1,305 @@
+// Tests over the repository's own GitHub configuration: the workflows in
+// .github/workflows and .github/dependabot.yml. Each check also runs over a
+// bad fixture in testdata/ to prove it can fail.
+package ci
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rhysd/actionlint"
+
+	"github.com/asm-ready/asm-ready/tools/ci/internal/dependabot"
+	"github.com/asm-ready/asm-ready/tools/ci/internal/maketargets"
+	"github.com/asm-ready/asm-ready/tools/ci/internal/wfcheck"
+)
+
+// Commands each workflow may run directly besides make and shell plumbing.
+// CI runs nothing else: every check is a make target that `make test` runs
+// too. e2e and release drive a cluster, a registry and GitHub itself.
+var directCommands = map[string][]string{
+	"ci.yaml":      nil,
+	"e2e.yaml":     {"docker", "helm", "kind", "kubectl"},
+	"release.yaml": {"gh", "helm", "kubectl"},
+}
+
+// Go modules the CI matrix does not build, with the job that does.
+var wrapperModules = map[string]string{
+	"tools/kube":     "built by `make kube-bins` in the envtest job",
+	"tools/skaffold": "built by `make skaffold-render` in the skaffold job",
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".github", "workflows")); err != nil {
+		t.Fatalf("repository root %s has no .github/workflows: %v", root, err)
+	}
+	return root
+}
+
+// check runs every workflow check over the files, with make targets read
+// from the Makefile in makeDir, and returns the findings by check name.
+func check(t *testing.T, files []string, makeDir string) map[string][]wfcheck.Finding {
+	t.Helper()
+	out := map[string][]wfcheck.Finding{}
+	lint, err := wfcheck.Lint(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["actionlint"] = lint
+	targets, err := maketargets.List(makeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		wf, err := wfcheck.Load(f)
+		if err != nil {
+			out["parse"] = append(out["parse"], wfcheck.Finding{File: f, Message: err.Error()})
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["pins"] = append(out["pins"], wfcheck.Pins(wf, src)...)
+		out["hygiene"] = append(out["hygiene"], wfcheck.Hygiene(wf)...)
+		calls, cmds := wfcheck.Commands(wf, wfcheck.Allowed(directCommands[filepath.Base(f)]...))
+		out["commands"] = append(out["commands"], cmds...)
+		out["make-targets"] = append(out["make-targets"], wfcheck.MissingTargets(calls, targets)...)
+	}
+	return out
+}
+
+func TestWorkflows(t *testing.T) {
+	root := repoRoot(t)
+	files, err := wfcheck.Files(filepath.Join(root, ".github", "workflows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ci.yaml", "e2e.yaml", "release.yaml"} {
+		if _, err := os.Stat(filepath.Join(root, ".github", "workflows", want)); err != nil {
+			t.Errorf("workflow %s missing: %v", want, err)
+		}
+	}
+	found := check(t, files, root)
+	for _, name := range []string{"parse", "actionlint", "pins", "hygiene", "commands", "make-targets"} {
+		t.Run(name, func(t *testing.T) {
+			for _, f := range found[name] {
+				t.Error(f.String())
+			}
+		})
+	}
+}
+
+// Each bad fixture must fail the check it was written for.
+func TestBadFixtures(t *testing.T) {
+	tests := []struct{ fixture, check, want string }{
+		{"unpinned.yaml", "pins", `"actions/checkout@v6" is not pinned`},
+		{"missing-target.yaml", "make-targets", "make test-everything: no such target"},
+		{"direct-go.yaml", "commands", `"go" is run directly`},
+		{"actionlint-error.yaml", "actionlint", `property "nope" is not defined`},
+		{"actionlint-error.yaml", "actionlint", `property "missing" is not defined`},
+		{"no-timeout.yaml", "hygiene", "job j has no timeout-minutes"},
+		{"no-timeout.yaml", "hygiene", `top-level permissions "write-all"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture+"/"+tt.check, func(t *testing.T) {
+			found := check(t, []string{filepath.Join("testdata", "workflows", tt.fixture)}, "testdata")
+			var msgs []string
+			for _, f := range found[tt.check] {
+				msgs = append(msgs, f.Message)
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), tt.want) {
+				t.Fatalf("check %s: want a finding containing %q, got %q", tt.check, tt.want, msgs)
+			}
+		})
+	}
+}
+
+// goModuleDirs returns the repository's Go module directories, relative.
+func goModuleDirs(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	dirs, err := dependabot.DirsWith(os.DirFS(root), "go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for d := range dirs {
+		out[strings.TrimPrefix(d, "/")] = true
+	}
+	return out
+}
+
+// diff returns what want has that got lacks, and the reverse, sorted.
+func diff(want, got map[string]bool) (missing, extra []string) {
+	for k := range want {
+		if !got[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	return missing, extra
+}
+
+func TestDiff(t *testing.T) {
+	m, e := diff(map[string]bool{"a": true, "b": true}, map[string]bool{"b": true, "c": true})
+	if strings.Join(m, ",") != "a" || strings.Join(e, ",") != "c" {
+		t.Fatalf("missing %q extra %q", m, e)
+	}
+}
+
+func loadCI(t *testing.T, root string) *wfcheck.Workflow {
+	t.Helper()
+	wf, err := wfcheck.Load(filepath.Join(root, ".github", "workflows", "ci.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wf
+}
+
+// The Go job's matrix builds every module but the wrapper modules, so a new
+// module cannot be added without CI building and testing it.
+func TestCIMatrixCoversEveryModule(t *testing.T) {
+	root := repoRoot(t)
+	job := loadCI(t, root).AST.Jobs["go"]
+	if job == nil || job.Strategy == nil || job.Strategy.Matrix == nil || job.Strategy.Matrix.Rows["module"] == nil {
+		t.Fatal("ci.yaml: job go has no strategy.matrix.module")
+	}
+	got := map[string]bool{}
+	for _, v := range job.Strategy.Matrix.Rows["module"].Values {
+		s, ok := v.(*actionlint.RawYAMLString)
+		if !ok {
+			t.Fatalf("ci.yaml: matrix.module entry %v is not a string", v)
+		}
+		got[s.Value] = true
+	}
+	want := goModuleDirs(t, root)
+	for m := range wrapperModules {
+		delete(want, m)
+	}
+	missing, extra := diff(want, got)
+	for _, m := range missing {
+		t.Errorf("module %s is not in ci.yaml's go matrix; add it (or to wrapperModules in this test with the job that builds it)", m)
+	}
+	for _, m := range extra {
+		t.Errorf("ci.yaml's go matrix lists %s, which has no go.mod", m)
+	}
+}
+
+// Every actions/setup-go step reads the Go version from go.work and keys its
+// module and build cache on every go.sum in the repository.
+func TestSetupGoCachesEveryGoSum(t *testing.T) {
+	root := repoRoot(t)
+	sums, err := dependabot.DirsWith(os.DirFS(root), "go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for d := range sums {
+		want[strings.TrimPrefix(d+"/go.sum", "/")] = true
+	}
+	files, err := wfcheck.Files(filepath.Join(root, ".github", "workflows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	for _, f := range files {
+		wf, err := wfcheck.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, job := range wf.AST.Jobs {
+			for _, s := range job.Steps {
+				a, ok := s.Exec.(*actionlint.ExecAction)
+				if !ok || !strings.HasPrefix(a.Uses.Value, "actions/setup-go@") {
+					continue
+				}
+				steps++
+				where := filepath.Base(f) + " job " + id
+				if in := a.Inputs["go-version-file"]; in == nil || in.Value.Value != "go.work" {
+					t.Errorf("%s: setup-go needs go-version-file: go.work", where)
+				}
+				got := map[string]bool{}
+				if in := a.Inputs["cache-dependency-path"]; in != nil {
+					for _, l := range strings.Fields(in.Value.Value) {
+						got[l] = true
+					}
+				}
+				missing, extra := diff(want, got)
+				if len(missing) > 0 {
+					t.Errorf("%s: cache-dependency-path lacks %q", where, missing)
+				}
+				if len(extra) > 0 {
+					t.Errorf("%s: cache-dependency-path lists %q, which do not exist", where, extra)
+				}
+			}
+		}
+	}
+	if steps == 0 {
+		t.Fatal("no actions/setup-go step in any workflow")
+	}
+}
+
+// Only the meshcheck job may write security events (the SARIF upload), and
+// only release jobs may write packages or contents.
+func TestWritePermissionsScoped(t *testing.T) {
+	root := repoRoot(t)
+	allowed := map[string]map[string]bool{
+		"ci.yaml/meshcheck":    {"security-events": true},
+		"release.yaml/images":  {"packages": true, "id-token": true, "attestations": true},
+		"release.yaml/publish": {"packages": true, "contents": true},
+	}
+	files, err := wfcheck.Files(filepath.Join(root, ".github", "workflows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		wf, err := wfcheck.Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, job := range wf.AST.Jobs {
+			if job.Permissions == nil {
+				continue
+			}
+			key := filepath.Base(f) + "/" + id
+			for scope, p := range job.Permissions.Scopes {
+				if p.Value != nil && p.Value.Value == "write" && !allowed[key][scope] {
+					t.Errorf("%s: %s: write is not expected here; grant write only where a step needs it", key, scope)
+				}
+			}
+		}
+	}
+}
+
+func TestDependabotCoversRepository(t *testing.T) {
+	root := repoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, ".github", "dependabot.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dependabot.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := c.Check(os.DirFS(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
