@@ -160,10 +160,8 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
 	done
 
 .PHONY: bench
-bench: ## Go micro-benchmarks in every module.
-	@for m in $(MODULES); do \
-	  (cd $$m && GOWORK=off $(GO) test -run '^$$' -bench . -benchmem ./...); \
-	done
+bench: ## Issue 8 benchmarks -> docs/benchmarks.md (~8 min, loopback only). QUICK=1: ~2 min, report in the cache dir.
+	cd tools/bench && GOWORK=off $(GO) run ./cmd/bench -repo $(CURDIR) $(if $(filter 1,$(QUICK)),-quick)
 
 SMOKE_NAMESPACE ?= asm-ready
 SMOKE_MIN       ?= 100
