@@ -31,6 +31,10 @@ var (
 	commit  = "unknown"
 )
 
+// logFlushInterval is how late a buffered log line may be; a variable so a
+// test can stretch it and prove the exit path flushes.
+var logFlushInterval = logging.FlushInterval
+
 // Exit codes.
 const (
 	exitOK     = 0
@@ -60,7 +64,11 @@ func run(ctx context.Context, environ map[string]string, ln net.Listener, stdout
 		fmt.Fprintf(stderr, "helloserver: %v\n", err)
 		return exitConfig
 	}
-	logger := logging.New(stdout, cfg.LogFormat, cfg.Level)
+	// Log lines are batched (see logging.Buffer); the deferred Close flushes
+	// them on every return path, after the drain, so none is lost at exit.
+	logBuf := logging.NewBuffer(stdout, logging.BufferSize, logFlushInterval)
+	defer func() { _ = logBuf.Close() }()
+	logger := logging.New(logBuf, cfg.LogFormat, cfg.Level)
 
 	if ln == nil {
 		// All interfaces: the mesh sidecar reaches the app on the pod IP.

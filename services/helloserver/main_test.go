@@ -190,26 +190,19 @@ func TestBinaryDrainOnSIGTERM(t *testing.T) {
 		// shipped settings are the ones proven to fit the 5 s grace period.
 		"PORT=" + strconv.Itoa(port), "POD_NAME=bin-pod", "SERVICE_VERSION=v1",
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
+	// exec copies stdout into logs and Wait returns only after the copy is
+	// done, so the last lines ("Shutdown complete") are never lost.
+	var logs, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() }) // only matters if a check failed before Wait
-
-	var logs syncBuffer
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			_, _ = logs.Write(append(sc.Bytes(), '\n'))
-		}
-	}()
+	waitErr := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() { waitErr <- cmd.Wait(); close(exited) }()
+	// Only matters if a check failed before the process exited: kill and
+	// reap it so no server is left behind.
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-exited })
 	waitFor(t, "the server to answer", 20*time.Second, func() bool { return status(base+"/") == 200 })
 
 	// A keep-alive connection, used once before the signal.
@@ -251,10 +244,11 @@ func TestBinaryDrainOnSIGTERM(t *testing.T) {
 				return
 			case <-time.After(10 * time.Millisecond): // pacing, ~100 rps
 			}
+			duringDrain := signalled.Load() // decided before the request starts
 			switch code := status(base + "/"); {
 			case code == 200:
 				ok.Add(1)
-				if signalled.Load() {
+				if duringDrain {
 					after.Add(1)
 				}
 			case code != 0: // 0: not accepted (listener closed), which is fine
@@ -264,11 +258,13 @@ func TestBinaryDrainOnSIGTERM(t *testing.T) {
 	}()
 
 	sigterm := time.Now()
-	signalled.Store(true)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "readyz 503 during the delay", 5*time.Second, func() bool { return status(base+"/readyz") == 503 })
+	// From here on the server is draining: requests started now must still
+	// be served during SHUTDOWN_DELAY.
+	signalled.Store(true)
 	// Still in the delay (the shutdown phase has not been logged): the open
 	// connection is served, and told to close so the client moves on.
 	if strings.Contains(logs.String(), "Shutting down") {
@@ -278,8 +274,6 @@ func TestBinaryDrainOnSIGTERM(t *testing.T) {
 		t.Errorf("during the delay: %d %q close=%v, want 200 with Connection: close", resp.StatusCode, body, resp.Close)
 	}
 
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
 	select {
 	case err := <-waitErr:
 		elapsed := time.Since(sigterm)
@@ -296,7 +290,6 @@ func TestBinaryDrainOnSIGTERM(t *testing.T) {
 	}
 	close(stopLoad)
 	<-loadDone
-	<-scanned
 
 	if bad.Load() != 0 {
 		t.Errorf("%d requests got a non-200 answer during the drain", bad.Load())
@@ -328,4 +321,53 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestRunFlushesLogAtExit: with the periodic flush pushed out of reach, every
+// access log line must still be in stdout once run returns (the exit path
+// flushes after the drain), exactly one per request served.
+func TestRunFlushesLogAtExit(t *testing.T) {
+	saved := logFlushInterval
+	logFlushInterval = time.Hour
+	defer func() { logFlushInterval = saved }()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	environ := map[string]string{"SHUTDOWN_DELAY": "0s", "SHUTDOWN_TIMEOUT": "2s"}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, environ, ln, &stdout, &stderr) }()
+
+	served := 0
+	waitFor(t, "GET / to answer", 5*time.Second, func() bool {
+		if status(base+"/") == 200 {
+			served++
+		}
+		return served > 0
+	})
+	for range 20 {
+		if status(base+"/") == 200 {
+			served++
+		}
+	}
+	if strings.Contains(stdout.String(), `"message":"request"`) {
+		t.Fatalf("access log written before exit although the flush interval is 1h: %q", stdout.String())
+	}
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Fatalf("exit code = %d; stderr %q", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	if got := strings.Count(stdout.String(), `"message":"request"`); got != served {
+		t.Errorf("access log lines at exit = %d, want %d (one per request served)", got, served)
+	}
 }

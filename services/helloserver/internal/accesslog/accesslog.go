@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/asm-ready/asm-ready/services/helloserver/internal/recorder"
 )
 
 // Redacted replaces the value of a header that carries credentials.
@@ -34,8 +36,14 @@ var probePaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": 
 // secretHeaders carry credentials: their values are never logged.
 var secretHeaders = [...]string{"Authorization", "Cookie", "Proxy-Authorization"}
 
-// Middleware returns the access-log middleware.
+// Middleware returns the access-log middleware. Requests log at INFO, server
+// errors at ERROR: with LOG_LEVEL=warn or error only 5xx lines remain. When
+// even ERROR is off it adds nothing at all to the chain; the level is read
+// once, here, since helloserver's is fixed at startup.
 func Middleware(l *slog.Logger, o Options) func(http.Handler) http.Handler {
+	if !l.Enabled(context.Background(), slog.LevelError) {
+		return func(next http.Handler) http.Handler { return next }
+	}
 	return func(next http.Handler) http.Handler {
 		return &handler{next: next, log: l, opts: o}
 	}
@@ -48,19 +56,15 @@ type handler struct {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	// Requests log at INFO, server errors at ERROR: with LOG_LEVEL=warn or
-	// error only 5xx lines remain, and nothing is measured when even
-	// ERROR is off.
-	if (!h.opts.Probes && probePaths[r.URL.Path]) || !h.log.Enabled(ctx, slog.LevelError) {
+	if !h.opts.Probes && probePaths[r.URL.Path] {
 		h.next.ServeHTTP(w, r)
 		return
 	}
 	start := time.Now()
-	rec := recorder{ResponseWriter: w}
-	h.next.ServeHTTP(&rec, r)
+	rec := recorder.Wrap(w) // the metrics middleware inside reuses it
+	h.next.ServeHTTP(rec, r)
 	end := time.Now()
-	h.write(ctx, r, rec.code(), rec.size, end, end.Sub(start))
+	h.write(r.Context(), r, rec.Status(), rec.Size(), end, end.Sub(start))
 }
 
 func (h *handler) write(ctx context.Context, r *http.Request, status int, size int64, end time.Time, d time.Duration) {
@@ -143,37 +147,4 @@ func Latency(d time.Duration) string {
 	var buf [32]byte
 	b := strconv.AppendFloat(buf[:0], d.Seconds(), 'f', -1, 64)
 	return string(append(b, 's'))
-}
-
-// recorder remembers the status and the body size for the log line.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	size   int64
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 && code >= 200 { // 1xx are interim; the final status follows
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	n, err := r.ResponseWriter.Write(b)
-	r.size += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach Flush, deadlines and the rest.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-func (r *recorder) code() int {
-	if r.status == 0 {
-		return http.StatusOK // handler wrote nothing: net/http sends 200
-	}
-	return r.status
 }

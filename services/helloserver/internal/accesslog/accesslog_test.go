@@ -302,3 +302,29 @@ func reportCPU(b *testing.B, f func()) {
 	}
 	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
 }
+
+// nopHandler is comparable, so a test can see whether the middleware wrapped it.
+type nopHandler struct{}
+
+func (*nopHandler) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+func TestMiddlewareLeftOutWhenErrorIsOff(t *testing.T) {
+	tests := []struct {
+		level       slog.Level
+		wantWrapped bool
+	}{
+		{slog.LevelInfo, true},
+		{slog.LevelWarn, true}, // 5xx lines still log at ERROR
+		{slog.LevelError, true},
+		{slog.LevelError + 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.level.String(), func(t *testing.T) {
+			next := &nopHandler{}
+			h := Middleware(logging.New(io.Discard, logging.FormatJSON, tt.level), Options{})(next)
+			if wrapped := h != http.Handler(next); wrapped != tt.wantWrapped {
+				t.Errorf("wrapped = %v, want %v", wrapped, tt.wantWrapped)
+			}
+		})
+	}
+}

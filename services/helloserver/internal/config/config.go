@@ -220,7 +220,8 @@ func validate(c *Config, environ map[string]string) []*FieldError {
 	}
 	// The whole drain must end before the kubelet's SIGKILL, or in-flight
 	// requests die with the process. Only checked when the parts are valid.
-	if len(out) == 0 && c.ShutdownDelay+c.ShutdownTimeout >= c.GracePeriod {
+	// Written without adding the two, which could overflow to a negative sum.
+	if len(out) == 0 && (c.ShutdownDelay >= c.GracePeriod || c.ShutdownTimeout >= c.GracePeriod-c.ShutdownDelay) {
 		out = append(out, &FieldError{
 			Var:   "SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT",
 			Value: c.ShutdownDelay.String() + "+" + c.ShutdownTimeout.String(),

@@ -115,6 +115,8 @@ func TestParseInvalid(t *testing.T) {
 		{map[string]string{"SERVICE_VERSION": "v 1"}, `invalid SERVICE_VERSION="v 1": must be 1-253 printable ASCII characters without spaces`},
 		{map[string]string{"POD_NAME": "pod\r\nX-Evil: 1"}, `invalid POD_NAME="pod\r\nX-Evil: 1": must be 1-253 printable ASCII characters without spaces`},
 		{map[string]string{"SHUTDOWN_DELAY": "3s"}, `invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="3s+2s": must be less than TERMINATION_GRACE_PERIOD (5s)`},
+		// The sum overflows int64 to a negative duration; it must still be refused.
+		{map[string]string{"SHUTDOWN_DELAY": "2562047h", "SHUTDOWN_TIMEOUT": "2562047h"}, `invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="2562047h0m0s+2562047h0m0s": must be less than TERMINATION_GRACE_PERIOD (5s)`},
 		{map[string]string{"SHUTDOWN_TIMEOUT": "4500ms", "TERMINATION_GRACE_PERIOD": "6s"},
 			`invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="2s+4.5s": must be less than TERMINATION_GRACE_PERIOD (6s)`},
 		{map[string]string{"PORT": "abc", "LOG_LEVEL": "loud"},
@@ -163,6 +165,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add("8080", "info", "json", "2s", "2s", "65536", "pod-0", "v1")
 	f.Add("abc", "verbose", "xml", "-1s", "0", "100", "a b", "")
 	f.Add("70000", "DEBUG", "TEXT", "4s", "1s", "1048577", "pod\n", "v\x00")
+	f.Add("8080", "info", "json", "2562047h", "2562047h", "65536", "pod-0", "v1") // the drain sum overflows
 	f.Add("", "", "", "", "", "", "", "")
 	f.Fuzz(func(t *testing.T, port, level, format, delay, timeout, maxHeader, pod, version string) {
 		environ := map[string]string{
@@ -197,7 +200,7 @@ func FuzzConfig(f *testing.F) {
 			t.Fatalf("accepted format %q", cfg.LogFormat)
 		case cfg.Level != slog.LevelDebug && cfg.Level != slog.LevelInfo && cfg.Level != slog.LevelWarn && cfg.Level != slog.LevelError:
 			t.Fatalf("accepted level %v", cfg.Level)
-		case cfg.ShutdownDelay < 0 || cfg.ShutdownTimeout <= 0 || cfg.ShutdownDelay+cfg.ShutdownTimeout >= cfg.GracePeriod:
+		case cfg.ShutdownDelay < 0 || cfg.ShutdownTimeout <= 0 || cfg.ShutdownDelay >= cfg.GracePeriod || cfg.ShutdownTimeout >= cfg.GracePeriod-cfg.ShutdownDelay:
 			t.Fatalf("accepted drain %v + %v (grace %v)", cfg.ShutdownDelay, cfg.ShutdownTimeout, cfg.GracePeriod)
 		case cfg.MaxHeaderBytes < MinHeaderBytes || cfg.MaxHeaderBytes > MaxHeaderLimit:
 			t.Fatalf("accepted max header bytes %d", cfg.MaxHeaderBytes)

@@ -190,6 +190,24 @@ func BenchmarkHandler(b *testing.B) {
 	reportCPU(b, func() { h.ServeHTTP(discardWriter{h: http.Header{}}, req) })
 }
 
+// BenchmarkHandlerLogOff is BenchmarkHandler with LOG_LEVEL=warn: no line
+// for a 200, so this is the router, headers, metrics and the access log's
+// watch for 5xx answers.
+func BenchmarkHandlerLogOff(b *testing.B) {
+	h := New(Options{
+		PodName:        "helloserver-7d9f-abcde",
+		ServiceVersion: "v2",
+		Readiness:      &health.Readiness{},
+		Metrics:        metrics.New(metrics.BuildInfo{Version: "0.1.0", Commit: "0123456789ab", ServiceVersion: "v2"}),
+		Logger:         logging.New(io.Discard, logging.FormatJSON, slog.LevelWarn),
+		AccessLog:      accesslog.Options{Headers: true},
+	})
+	req := httptest.NewRequest("GET", "/", nil)
+	req.RemoteAddr = "10.1.2.3:4567"
+	req.Header.Set("User-Agent", "loadgen/0.1.0")
+	reportCPU(b, func() { h.ServeHTTP(discardWriter{h: http.Header{}}, req) })
+}
+
 type discardWriter struct{ h http.Header }
 
 func (d discardWriter) Header() http.Header         { return d.h }

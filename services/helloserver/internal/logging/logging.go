@@ -15,11 +15,19 @@ const (
 
 // New returns a logger writing to w. format is FormatJSON or FormatText
 // (anything else means JSON: config validation rejects other values first).
+// If w has a Flush() error method (a *Buffer), every line at WARN or above
+// is flushed at once.
 func New(w io.Writer, format string, level slog.Leveler) *slog.Logger {
+	var h slog.Handler
 	if format == FormatText {
-		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
+	} else {
+		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: cloudLogging})
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: cloudLogging}))
+	if f, ok := w.(flusher); ok {
+		h = flushingHandler{h, f}
+	}
+	return slog.New(h)
 }
 
 // cloudLogging renames slog's built-in keys to the ones Cloud Logging's

@@ -6,12 +6,15 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/asm-ready/asm-ready/services/helloserver/internal/recorder"
 )
 
 // Unmatched is the route label of requests that matched no route (404s).
@@ -30,13 +33,31 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+
+	// series caches the counter and histogram of each (method, route, code)
+	// seen: WithLabelValues hashes the labels and takes a lock on every call,
+	// a map lookup under a read lock is cheaper. The key space is small and
+	// bounded (standard methods, route patterns, status codes).
+	mu     sync.RWMutex
+	series map[seriesKey]series
+}
+
+type seriesKey struct {
+	method, route string
+	code          int
+}
+
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
 }
 
 // New registers the HTTP metrics, Go runtime and process collectors and a
 // build-info gauge.
 func New(b BuildInfo) *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		reg:    prometheus.NewRegistry(),
+		series: map[seriesKey]series{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "HTTP requests served, by method, route pattern and status code.",
@@ -79,8 +100,8 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
 		start := time.Now()
-		rec := recorder{ResponseWriter: w}
-		next.ServeHTTP(&rec, r)
+		rec := recorder.Wrap(w) // the access log's, when it runs outside
+		next.ServeHTTP(rec, r)
 		elapsed := time.Since(start).Seconds()
 
 		route := Unmatched
@@ -89,10 +110,27 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 				route = p
 			}
 		}
-		method := Method(r.Method)
-		m.requests.WithLabelValues(method, route, Code(rec.code())).Inc()
-		m.duration.WithLabelValues(method, route).Observe(elapsed)
+		s := m.seriesFor(seriesKey{Method(r.Method), route, rec.Status()})
+		s.requests.Inc()
+		s.duration.Observe(elapsed)
 	})
+}
+
+func (m *Metrics) seriesFor(k seriesKey) series {
+	m.mu.RLock()
+	s, ok := m.series[k]
+	m.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = series{
+		requests: m.requests.WithLabelValues(k.method, k.route, Code(k.code)),
+		duration: m.duration.WithLabelValues(k.method, k.route),
+	}
+	m.mu.Lock()
+	m.series[k] = s // a racing writer stores the same children: harmless
+	m.mu.Unlock()
+	return s
 }
 
 // Method returns the method label: the standard methods as they are, anything
@@ -121,33 +159,4 @@ func Code(status int) string {
 		return codes[status]
 	}
 	return strconv.Itoa(status)
-}
-
-type recorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 && code >= 200 { // 1xx are interim; the final status follows
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-func (r *recorder) code() int {
-	if r.status == 0 {
-		return http.StatusOK
-	}
-	return r.status
 }

@@ -5,11 +5,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func router(m *Metrics, inFlight *float64) http.Handler {
@@ -121,4 +125,43 @@ func TestCode(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _ = Code(200) }); n != 0 {
 		t.Errorf("Code(200) allocates %v times", n)
 	}
+}
+
+// TestMiddlewareConcurrent: the cached series are shared by all requests;
+// under -race, concurrent first uses and hits must count every request once.
+func TestMiddlewareConcurrent(t *testing.T) {
+	const workers, each = 4, 200
+	m := New(BuildInfo{})
+	var inFlight float64
+	h := router(m, &inFlight)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				path := "/"
+				if (w+i)%2 == 1 {
+					path = "/items/" + strconv.Itoa(i)
+				}
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+			}
+		})
+	}
+	wg.Wait()
+	root := testutil.ToFloat64(m.requests.WithLabelValues("GET", "/", "200"))
+	items := testutil.ToFloat64(m.requests.WithLabelValues("GET", "/items/{id}", "202"))
+	if root != workers*each/2 || items != workers*each/2 {
+		t.Errorf("requests / = %v, /items/{id} = %v, want %d each", root, items, workers*each/2)
+	}
+	if got := histogramCount(t, m, "/"); got != workers*each/2 {
+		t.Errorf("duration count for / = %d, want %d", got, workers*each/2)
+	}
+}
+
+func histogramCount(t *testing.T, m *Metrics, route string) uint64 {
+	t.Helper()
+	var d dto.Metric
+	if err := m.duration.WithLabelValues("GET", route).(prometheus.Histogram).Write(&d); err != nil {
+		t.Fatal(err)
+	}
+	return d.GetHistogram().GetSampleCount()
 }

@@ -1,0 +1,54 @@
+// Package recorder wraps an http.ResponseWriter to remember the status code
+// and the body size, for the access log and the metrics. Both middlewares
+// share one Recorder per request: Wrap reuses one an outer middleware made,
+// which saves an allocation and a layer of indirection on every Write.
+package recorder
+
+import "net/http"
+
+// Recorder remembers the final status and the body size of a response.
+type Recorder struct {
+	http.ResponseWriter
+	status int
+	size   int64
+}
+
+// Wrap returns w itself if it is a *Recorder, else a new Recorder around w.
+func Wrap(w http.ResponseWriter) *Recorder {
+	if r, ok := w.(*Recorder); ok {
+		return r
+	}
+	return &Recorder{ResponseWriter: w}
+}
+
+// WriteHeader records the first final (non-1xx) status.
+func (r *Recorder) WriteHeader(code int) {
+	if r.status == 0 && code >= 200 { // 1xx are interim; the final status follows
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *Recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.size += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush, deadlines and the rest.
+func (r *Recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Status is the status sent: 200 if the handler wrote nothing, as net/http
+// then sends 200.
+func (r *Recorder) Status() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+// Size is the number of body bytes written.
+func (r *Recorder) Size() int64 { return r.size }
