@@ -1,5 +1,7 @@
 // Command loadgen sends HTTP GET requests to SERVER_ADDR at
-// REQUESTS_PER_SECOND on an open-model schedule and reports what happened.
+// REQUESTS_PER_SECOND on an open-model schedule (or, with
+// REQUESTS_PER_SECOND=max, back to back from MAX_IN_FLIGHT workers) and
+// reports what happened.
 // `loadgen check` is a one-shot probe for the chart's `helm test` pod.
 // Configuration is environment-only; see the README.
 package main

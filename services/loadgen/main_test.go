@@ -46,7 +46,7 @@ func TestRunConfigErrors(t *testing.T) {
 		{nil, map[string]string{"REQUESTS_PER_SECOND": "1"}, 1, "SERVER_ADDR env variable is not defined\n"},
 		{nil, map[string]string{"SERVER_ADDR": "http://x/"}, 1, "REQUESTS_PER_SECOND env variable is not defined\n"},
 		{nil, map[string]string{"SERVER_ADDR": "http://x/", "REQUESTS_PER_SECOND": "abc"}, 2,
-			"invalid REQUESTS_PER_SECOND \"abc\": must be a number from 0.001 to 1000000, e.g. 10 or 0.5\n"},
+			"invalid REQUESTS_PER_SECOND \"abc\": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)\n"},
 		{[]string{"check"}, map[string]string{}, 1, "SERVER_ADDR env variable is not defined\n"},
 		{[]string{"check"}, map[string]string{"SERVER_ADDR": "http://x/", "CHECK_TIMEOUT": "-1s"}, 2,
 			"invalid CHECK_TIMEOUT \"-1s\": must be a duration greater than 0 and at most 24h, e.g. 30s\n"},
@@ -102,6 +102,37 @@ func TestRunLoad(t *testing.T) {
 		t.Errorf("first line %v: %v", first, err)
 	}
 	if last["message"] != "Summary: 15 request(s) complete to "+srv.URL+"/" || last["ok"] != 15.0 {
+		t.Errorf("summary line %v", last)
+	}
+}
+
+// TestRunMaxMode: REQUESTS_PER_SECOND=max runs for DURATION and says so
+// in the start and summary lines (target_rps 0, max_mode true).
+func TestRunMaxMode(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	srv := hello(&status)
+	defer srv.Close()
+	env := map[string]string{"SERVER_ADDR": srv.URL + "/", "REQUESTS_PER_SECOND": "max", "DURATION": "200ms",
+		"MAX_IN_FLIGHT": "4", "PORT": freePort(t), "MIN_SUCCESS": "1", "MAX_FAILURE_RATIO": "0"}
+	code, out, errOut := runWith(t, nil, env)
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q, stdout %s", code, errOut, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var first, last map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	if first["max_mode"] != true || first["target_rps"] != 0.0 {
+		t.Errorf("start line %v", first)
+	}
+	msg, _ := last["message"].(string)
+	if !strings.HasPrefix(msg, "Summary: ") || last["max_mode"] != true || last["target_rps"] != 0.0 ||
+		last["late"] != 0.0 || last["ok"].(float64) < 1 || last["elapsed_s"].(float64) < 0.2 {
 		t.Errorf("summary line %v", last)
 	}
 }

@@ -54,6 +54,7 @@ func runLoad(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io
 	r, err := runner.New(runner.Options{
 		URL:             cfg.URL,
 		Rate:            cfg.RequestsPerSecond,
+		Max:             cfg.MaxMode,
 		Duration:        cfg.Duration,
 		MaxInFlight:     cfg.MaxInFlight,
 		RequestTimeout:  cfg.RequestTimeout,
@@ -87,7 +88,7 @@ func runLoad(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io
 
 	log.Info("Starting loadgen: "+time.Now().UTC().Format(startFormat),
 		"version", version, "commit", commit,
-		"server_addr", cfg.URL.Redacted(), "target_rps", cfg.RequestsPerSecond,
+		"server_addr", cfg.URL.Redacted(), "target_rps", cfg.RequestsPerSecond, "max_mode", cfg.MaxMode,
 		"max_in_flight", cfg.MaxInFlight, "duration", cfg.Duration.String(), "client", clientName(cfg),
 		"admin_addr", ln.Addr().String())
 

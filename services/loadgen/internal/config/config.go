@@ -45,15 +45,21 @@ type Logging struct {
 
 // Config is the configuration of the load generator (the default mode).
 type Config struct {
-	ServerAddr        string        `env:"SERVER_ADDR"`
-	RequestsPerSecond float64       `env:"REQUESTS_PER_SECOND"`
-	Port              int           `env:"PORT" envDefault:"8080"`
-	ReportInterval    time.Duration `env:"REPORT_INTERVAL" envDefault:"1s"`
-	MaxInFlight       int           `env:"MAX_IN_FLIGHT" envDefault:"256"`
-	RequestTimeout    time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
-	Duration          time.Duration `env:"DURATION" envDefault:"0s"`
-	ShutdownTimeout   time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"3s"`
-	LateTolerance     time.Duration `env:"LATE_TOLERANCE" envDefault:"100ms"`
+	ServerAddr string `env:"SERVER_ADDR"`
+	// Rate is REQUESTS_PER_SECOND as given: a number, or "max".
+	Rate string `env:"REQUESTS_PER_SECOND"`
+	// RequestsPerSecond is Rate parsed; 0 when MaxMode.
+	RequestsPerSecond float64 `env:"-"`
+	// MaxMode is REQUESTS_PER_SECOND=max: MAX_IN_FLIGHT closed-loop
+	// workers, back to back, for throughput measurement.
+	MaxMode         bool          `env:"-"`
+	Port            int           `env:"PORT" envDefault:"8080"`
+	ReportInterval  time.Duration `env:"REPORT_INTERVAL" envDefault:"1s"`
+	MaxInFlight     int           `env:"MAX_IN_FLIGHT" envDefault:"256"`
+	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
+	Duration        time.Duration `env:"DURATION" envDefault:"0s"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"3s"`
+	LateTolerance   time.Duration `env:"LATE_TOLERANCE" envDefault:"100ms"`
 	// Client is the HTTP client: "std" (net/http), "fast" (package
 	// h1client: plain http:// only, far less CPU per request) or "auto"
 	// (fast for http:// without a proxy, std otherwise).
@@ -80,7 +86,7 @@ type CheckConfig struct {
 // allowed says, per variable, what a valid value looks like.
 var allowed = map[string]string{
 	"SERVER_ADDR":         "must be an absolute http:// or https:// URL with a host, e.g. http://hellosvc:80",
-	"REQUESTS_PER_SECOND": fmt.Sprintf("must be a number from %g to %d, e.g. 10 or 0.5", MinRate, MaxRate),
+	"REQUESTS_PER_SECOND": fmt.Sprintf("must be a number from %g to %d, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)", MinRate, MaxRate),
 	"PORT":                "must be an integer from 1 to 65535",
 	"REPORT_INTERVAL":     "must be a duration from 100ms to 24h, e.g. 1s",
 	"MAX_IN_FLIGHT":       fmt.Sprintf("must be an integer from 1 to %d", MaxInFlight),
@@ -144,9 +150,14 @@ func Load(environ map[string]string) (Config, error) {
 	}
 	c.URL = u
 	bad := func(name string) error { return &Error{Var: name, Value: environ[name]} }
+	if strings.EqualFold(c.Rate, "max") {
+		c.MaxMode = true
+	} else if c.RequestsPerSecond, err = strconv.ParseFloat(c.Rate, 64); err != nil {
+		return c, bad("REQUESTS_PER_SECOND")
+	}
 	r := c.RequestsPerSecond
 	switch {
-	case math.IsNaN(r) || math.IsInf(r, 0) || r < MinRate || r > MaxRate:
+	case !c.MaxMode && (math.IsNaN(r) || math.IsInf(r, 0) || r < MinRate || r > MaxRate):
 		return c, bad("REQUESTS_PER_SECOND")
 	case c.Port < 1 || c.Port > 65535:
 		return c, bad("PORT")
@@ -193,7 +204,7 @@ func LoadCheck(environ map[string]string) (CheckConfig, error) {
 // ParseServerAddr validates SERVER_ADDR: an absolute http(s) URL with a host
 // and, if given, a port from 1 to 65535.
 func ParseServerAddr(s string) (*url.URL, error) {
-	bad := &Error{Var: "SERVER_ADDR", Value: s}
+	bad := &Error{Var: "SERVER_ADDR", Value: redactUserinfo(s)}
 	if strings.TrimSpace(s) != s {
 		return nil, bad
 	}
@@ -213,6 +224,25 @@ func ParseServerAddr(s string) (*url.URL, error) {
 		return nil, bad
 	}
 	return u, nil
+}
+
+// redactUserinfo hides a password in a URL-like string, parseable or not, so
+// a bad SERVER_ADDR never prints its credentials: everything between the
+// scheme and the last '@' of the authority becomes "xxxxx".
+func redactUserinfo(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	auth := s[i+3:]
+	if end := strings.IndexAny(auth, "/?#"); end >= 0 {
+		auth = auth[:end]
+	}
+	at := strings.LastIndex(auth, "@")
+	if at < 0 {
+		return s
+	}
+	return s[:i+3] + "xxxxx" + s[i+3+at:]
 }
 
 // require reports the first of names that is unset or empty. An empty value

@@ -20,7 +20,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{
-		ServerAddr: "http://127.0.0.1:8080/", RequestsPerSecond: 5, Port: 8080,
+		ServerAddr: "http://127.0.0.1:8080/", Rate: "5", RequestsPerSecond: 5, Port: 8080,
 		ReportInterval: time.Second, MaxInFlight: 256, RequestTimeout: 5 * time.Second,
 		Duration: 0, ShutdownTimeout: 3 * time.Second, LateTolerance: 100 * time.Millisecond,
 		Client: "auto", Logging: Logging{Format: "json", Level: "info"},
@@ -51,6 +51,49 @@ func TestLoadValid(t *testing.T) {
 	}
 }
 
+// TestRequestsPerSecond: a number, or max (any case) for max mode.
+func TestRequestsPerSecond(t *testing.T) {
+	tests := []struct {
+		in      string
+		rate    float64
+		maxMode bool
+		ok      bool
+	}{
+		{"10", 10, false, true},
+		{"0.5", 0.5, false, true},
+		{"1e6", 1e6, false, true},
+		{"0.001", 0.001, false, true},
+		{"max", 0, true, true},
+		{"MAX", 0, true, true},
+		{"Max", 0, true, true},
+		{"maximum", 0, false, false},
+		{" max", 0, false, false},
+		{"max ", 0, false, false},
+		{"max10", 0, false, false},
+		{"0", 0, false, false},
+		{"1000001", 0, false, false},
+		{"inf", 0, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			c, err := Load(base("REQUESTS_PER_SECOND", tt.in))
+			if !tt.ok {
+				want := `invalid REQUESTS_PER_SECOND "` + tt.in + `": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`
+				if err == nil || err.Error() != want || ExitCode(err) != ExitInvalid {
+					t.Errorf("Load(%q) = %+v, %v; want error %q", tt.in, c, err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load(%q): %v", tt.in, err)
+			}
+			if c.RequestsPerSecond != tt.rate || c.MaxMode != tt.maxMode {
+				t.Errorf("Load(%q): rate %v max %v, want %v %v", tt.in, c.RequestsPerSecond, c.MaxMode, tt.rate, tt.maxMode)
+			}
+		})
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	long := strings.Repeat("9", 120)
 	tests := []struct {
@@ -69,22 +112,26 @@ func TestLoadErrors(t *testing.T) {
 			`invalid SERVER_ADDR "ftp://hellosvc/": must be an absolute http:// or https:// URL with a host, e.g. http://hellosvc:80`, 2},
 		{"no host", base("SERVER_ADDR", "http:///path"),
 			`invalid SERVER_ADDR "http:///path": must be an absolute http:// or https:// URL with a host, e.g. http://hellosvc:80`, 2},
+		{"password never printed", base("SERVER_ADDR", "http://user:s3cret@hellosvc:99999/"),
+			`invalid SERVER_ADDR "http://xxxxx@hellosvc:99999/": must be an absolute http:// or https:// URL with a host, e.g. http://hellosvc:80`, 2},
+		{"password never printed, unparseable", base("SERVER_ADDR", "http://us%er:s3c@ret@host name/x@y"),
+			`invalid SERVER_ADDR "http://xxxxx@host name/x@y": must be an absolute http:// or https:// URL with a host, e.g. http://hellosvc:80`, 2},
 		{"bad port", base("SERVER_ADDR", "http://hellosvc:70000/"),
 			`invalid SERVER_ADDR "http://hellosvc:70000/": must be an absolute http:// or https:// URL with a host, e.g. http://hellosvc:80`, 2},
 		{"rate word", base("REQUESTS_PER_SECOND", "fast"),
-			`invalid REQUESTS_PER_SECOND "fast": must be a number from 0.001 to 1000000, e.g. 10 or 0.5`, 2},
+			`invalid REQUESTS_PER_SECOND "fast": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`, 2},
 		{"rate zero", base("REQUESTS_PER_SECOND", "0"),
-			`invalid REQUESTS_PER_SECOND "0": must be a number from 0.001 to 1000000, e.g. 10 or 0.5`, 2},
+			`invalid REQUESTS_PER_SECOND "0": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`, 2},
 		{"rate negative", base("REQUESTS_PER_SECOND", "-5"),
-			`invalid REQUESTS_PER_SECOND "-5": must be a number from 0.001 to 1000000, e.g. 10 or 0.5`, 2},
+			`invalid REQUESTS_PER_SECOND "-5": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`, 2},
 		{"rate NaN", base("REQUESTS_PER_SECOND", "NaN"),
-			`invalid REQUESTS_PER_SECOND "NaN": must be a number from 0.001 to 1000000, e.g. 10 or 0.5`, 2},
+			`invalid REQUESTS_PER_SECOND "NaN": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`, 2},
 		{"rate Inf", base("REQUESTS_PER_SECOND", "+Inf"),
-			`invalid REQUESTS_PER_SECOND "+Inf": must be a number from 0.001 to 1000000, e.g. 10 or 0.5`, 2},
+			`invalid REQUESTS_PER_SECOND "+Inf": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`, 2},
 		{"rate huge", base("REQUESTS_PER_SECOND", "1e300"),
-			`invalid REQUESTS_PER_SECOND "1e300": must be a number from 0.001 to 1000000, e.g. 10 or 0.5`, 2},
+			`invalid REQUESTS_PER_SECOND "1e300": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`, 2},
 		{"rate long value truncated", base("REQUESTS_PER_SECOND", long),
-			`invalid REQUESTS_PER_SECOND "` + long[:100] + `...": must be a number from 0.001 to 1000000, e.g. 10 or 0.5`, 2},
+			`invalid REQUESTS_PER_SECOND "` + long[:100] + `...": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)`, 2},
 		{"port word", base("PORT", "abc"), `invalid PORT "abc": must be an integer from 1 to 65535`, 2},
 		{"port range", base("PORT", "70000"), `invalid PORT "70000": must be an integer from 1 to 65535`, 2},
 		{"max in flight zero", base("MAX_IN_FLIGHT", "0"), `invalid MAX_IN_FLIGHT "0": must be an integer from 1 to 100000`, 2},
@@ -185,7 +232,7 @@ func TestParseServerAddr(t *testing.T) {
 }
 
 func FuzzConfig(f *testing.F) {
-	for _, s := range []string{"5", "0.5", "abc", "-1", "NaN", "1e300", "1s", "-1s", "0", ""} {
+	for _, s := range []string{"5", "0.5", "abc", "-1", "NaN", "1e300", "1s", "-1s", "0", "", "max"} {
 		f.Add("http://127.0.0.1:8080/", s, s, s, s)
 	}
 	f.Fuzz(func(t *testing.T, addr, rate, inflight, dur, ratio string) {
@@ -201,7 +248,8 @@ func FuzzConfig(f *testing.F) {
 			}
 			return
 		}
-		if c.URL == nil || c.RequestsPerSecond < MinRate || c.RequestsPerSecond > MaxRate ||
+		if c.URL == nil || (!c.MaxMode && (c.RequestsPerSecond < MinRate || c.RequestsPerSecond > MaxRate)) ||
+			(c.MaxMode && c.RequestsPerSecond != 0) ||
 			c.MaxInFlight < 1 || c.MaxInFlight > MaxInFlight || c.Duration < 0 || c.RequestTimeout <= 0 {
 			t.Fatalf("accepted invalid config %+v from %v", c, env)
 		}

@@ -240,7 +240,7 @@ func TestBinaryExitCodes(t *testing.T) {
 		{nil, 1, "SERVER_ADDR env variable is not defined\n"},
 		{[]string{"SERVER_ADDR=http://127.0.0.1:1/"}, 1, "REQUESTS_PER_SECOND env variable is not defined\n"},
 		{[]string{"SERVER_ADDR=http://127.0.0.1:1/", "REQUESTS_PER_SECOND=-1"}, 2,
-			"invalid REQUESTS_PER_SECOND \"-1\": must be a number from 0.001 to 1000000, e.g. 10 or 0.5\n"},
+			"invalid REQUESTS_PER_SECOND \"-1\": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)\n"},
 	} {
 		p := start(t, loadgen, tt.env...)
 		if code := p.wait(t, 10*time.Second); code != tt.code || p.stderr.String() != tt.stderr || p.stdout.String() != "" {

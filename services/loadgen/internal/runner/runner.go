@@ -8,8 +8,12 @@
 //
 // Late: a scheduled slot that is not sent. Either the pacer was more than
 // LateTolerance behind it (see package pacer: skipped, no burst), or
-// MaxInFlight requests were already outstanding when it came due (dropped,
-// never queued). Late slots are counted, never retried.
+// MaxInFlight requests stayed outstanding from its due time until
+// LateTolerance after it (the pacer waits for a free slot that long, one
+// slot at a time, never queueing). Late slots are counted, never retried.
+//
+// Max mode (Options.Max): no schedule; MaxInFlight workers send back to
+// back (closed model) until Duration or ctx, for throughput measurement.
 package runner
 
 import (
@@ -33,8 +37,11 @@ import (
 
 // Options configure a Runner.
 type Options struct {
-	URL             *url.URL
-	Rate            float64       // requests per second
+	URL  *url.URL
+	Rate float64 // requests per second; ignored when Max
+	// Max runs MaxInFlight closed-loop workers back to back instead of
+	// pacing: throughput measurement, not a schedule.
+	Max             bool
 	Duration        time.Duration // 0 = until ctx is done
 	MaxInFlight     int
 	RequestTimeout  time.Duration
@@ -60,7 +67,7 @@ type Counters struct {
 	FailedTransport atomic.Uint64 // connection errors, timeouts, body read errors
 	Aborted         atomic.Uint64 // cancelled when SHUTDOWN_TIMEOUT ran out
 	LateBehind      atomic.Uint64 // skipped: pacer more than LateTolerance behind
-	LateInFlight    atomic.Uint64 // dropped: MaxInFlight outstanding
+	LateInFlight    atomic.Uint64 // dropped: MaxInFlight outstanding until due+LateTolerance
 	CodeClass       [6]atomic.Uint64
 	InFlight        atomic.Int64
 }
@@ -78,7 +85,8 @@ type Summary struct {
 	Completed, OK, FailedStatus, FailedTransport, Aborted uint64
 	Sent, Late, LateBehind, LateInFlight                  uint64
 	Elapsed                                               time.Duration // issuing time
-	TargetRPS, AchievedRPS                                float64
+	TargetRPS, AchievedRPS                                float64       // TargetRPS 0 in max mode
+	MaxMode                                               bool
 	P50, P99, Max                                         time.Duration
 }
 
@@ -100,6 +108,14 @@ type Runner struct {
 	wg      sync.WaitGroup
 	reqCtx  context.Context
 	achieve atomic.Uint64 // float64 bits: sent/s over the last interval
+
+	// Waiting for a free in-flight slot (pacer goroutine) and being told
+	// of one (workers): waiting is set before InFlight is re-checked and a
+	// worker checks it after decrementing InFlight, so no wake-up is lost.
+	waiting  atomic.Bool
+	freed    chan struct{} // capacity 1: a pending wake-up
+	waitTmr  *time.Timer   // owned by the pacer goroutine
+	stopping atomic.Bool   // max mode: stop issuing
 }
 
 // NewClient returns an HTTP client whose connection pool matches the
@@ -142,7 +158,7 @@ func New(o Options) (*Runner, error) {
 	if o.UserAgent != "" {
 		req.Header.Set("User-Agent", o.UserAgent)
 	}
-	r := &Runner{opts: o, client: o.Client, clock: o.Clock, tmpl: req, work: make(chan pacer.Slot)}
+	r := &Runner{opts: o, client: o.Client, clock: o.Clock, tmpl: req, work: make(chan pacer.Slot), freed: make(chan struct{}, 1)}
 	if o.Fast {
 		if r.h1, err = h1client.New(o.URL, o.UserAgent); err != nil {
 			return nil, err
@@ -164,13 +180,24 @@ func (r *Runner) Run(ctx context.Context) Summary {
 	defer abort()
 	r.reqCtx = reqCtx
 
-	p := pacer.New(r.clock, r.opts.Rate, r.opts.Duration, r.opts.LateTolerance)
-	rep := newReporter(r, p.Start())
+	var start time.Time
+	var p *pacer.Pacer
+	if r.opts.Max {
+		start = r.clock.Now()
+	} else {
+		p = pacer.New(r.clock, r.opts.Rate, r.opts.Duration, r.opts.LateTolerance)
+		start = p.Start()
+	}
+	rep := newReporter(r, start)
 	repDone := make(chan struct{})
 	repStop := make(chan struct{})
 	go func() { defer close(repDone); rep.loop(repStop) }()
 
-	r.issue(ctx, p)
+	if r.opts.Max {
+		r.issueMax(ctx)
+	} else {
+		r.issue(ctx, p)
+	}
 	stopped := r.clock.Now()
 	if r.opts.OnDraining != nil {
 		r.opts.OnDraining()
@@ -180,7 +207,7 @@ func (r *Runner) Run(ctx context.Context) Summary {
 	close(repStop)
 	<-repDone
 	rep.report(true) // the last, partial interval
-	return r.summarize(rep, stopped.Sub(p.Start()))
+	return r.summarize(rep, stopped.Sub(start))
 }
 
 func (r *Runner) issue(ctx context.Context, p *pacer.Pacer) {
@@ -193,11 +220,17 @@ func (r *Runner) issue(ctx context.Context, p *pacer.Pacer) {
 		if err != nil {
 			return
 		}
-		if r.C.InFlight.Add(1) > limit {
-			r.C.InFlight.Add(-1)
-			r.C.LateInFlight.Add(1)
-			continue
+		// Only this goroutine increments InFlight, so once it is below the
+		// limit it stays below until the Add below.
+		if r.C.InFlight.Load() >= limit {
+			if ok, err := r.waitFree(ctx, limit, s.Due.Add(r.opts.LateTolerance)); err != nil {
+				return
+			} else if !ok {
+				r.C.LateInFlight.Add(1)
+				continue
+			}
 		}
+		r.C.InFlight.Add(1)
 		r.C.Sent.Add(1)
 		select {
 		case r.work <- s: // an idle worker took it
@@ -212,6 +245,79 @@ func (r *Runner) issue(ctx context.Context, p *pacer.Pacer) {
 				r.work <- s
 			}
 		}
+	}
+}
+
+// waitFree waits until fewer than limit requests are in flight (true), or
+// until deadline (false), or ctx is done (its error). The pacer's schedule
+// is absolute, so time spent here is caught up afterwards within
+// LateTolerance and never shifts later slots. Only the pacer goroutine
+// calls it; the wait is on the real clock, as requests complete in real time.
+func (r *Runner) waitFree(ctx context.Context, limit int64, deadline time.Time) (bool, error) {
+	d := deadline.Sub(r.clock.Now())
+	if d <= 0 {
+		return false, nil
+	}
+	r.waiting.Store(true)
+	defer r.waiting.Store(false)
+	if r.waitTmr == nil {
+		r.waitTmr = time.NewTimer(d)
+	} else {
+		r.waitTmr.Reset(d) // Go >= 1.23: no stale tick after Stop
+	}
+	defer r.waitTmr.Stop()
+	for {
+		if r.C.InFlight.Load() < limit {
+			return true, nil
+		}
+		select {
+		case <-r.freed:
+		case <-r.waitTmr.C:
+			return r.C.InFlight.Load() < limit, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// release ends one request's in-flight accounting and wakes a waiting pacer.
+func (r *Runner) release() {
+	r.C.InFlight.Add(-1)
+	if r.waiting.Load() {
+		select {
+		case r.freed <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+}
+
+// issueMax runs MaxInFlight closed-loop workers until Duration or ctx.
+func (r *Runner) issueMax(ctx context.Context) {
+	if r.opts.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.opts.Duration)
+		defer cancel()
+	}
+	r.workers = r.opts.MaxInFlight
+	r.wg.Add(r.opts.MaxInFlight)
+	for range r.opts.MaxInFlight {
+		go r.maxWorker()
+	}
+	<-ctx.Done()
+	r.stopping.Store(true)
+}
+
+func (r *Runner) maxWorker() {
+	defer r.wg.Done()
+	w := r.newWorkerState()
+	if w.conn != nil {
+		defer w.conn.Close()
+	}
+	for !r.stopping.Load() {
+		r.C.InFlight.Add(1)
+		r.C.Sent.Add(1)
+		// Closed model: the request is due when the previous one ended.
+		r.do(pacer.Slot{Due: r.clock.Now()}, w)
 	}
 }
 
@@ -243,17 +349,24 @@ type workerState struct {
 	conn *h1client.Conn // its own connection (fast path)
 }
 
-func (r *Runner) worker(s pacer.Slot) {
-	defer r.wg.Done()
+func (r *Runner) newWorkerState() *workerState {
 	w := &workerState{}
 	if r.h1 != nil {
 		w.conn = r.h1.NewConn()
 		r.connsMu.Lock()
 		r.conns = append(r.conns, w.conn)
 		r.connsMu.Unlock()
-		defer w.conn.Close()
 	} else {
 		w.buf = make([]byte, 512)
+	}
+	return w
+}
+
+func (r *Runner) worker(s pacer.Slot) {
+	defer r.wg.Done()
+	w := r.newWorkerState()
+	if w.conn != nil {
+		defer w.conn.Close()
 	}
 	r.do(s, w)
 	for s := range r.work {
@@ -301,7 +414,7 @@ func (r *Runner) do(s pacer.Slot, w *workerState) {
 			r.C.FailedStatus.Add(1)
 		}
 	}
-	r.C.InFlight.Add(-1)
+	r.release()
 }
 
 func drainBody(body io.ReadCloser, buf []byte) error {
@@ -331,6 +444,10 @@ func (r *Runner) summarize(rep *reporter, elapsed time.Duration) Summary {
 		LateInFlight:    r.C.LateInFlight.Load(),
 		Elapsed:         elapsed,
 		TargetRPS:       r.opts.Rate,
+		MaxMode:         r.opts.Max,
+	}
+	if s.MaxMode {
+		s.TargetRPS = 0
 	}
 	s.Completed = s.OK + s.FailedStatus + s.FailedTransport + s.Aborted
 	s.Late = s.LateBehind + s.LateInFlight
@@ -353,6 +470,7 @@ func (r *Runner) summarize(rep *reporter, elapsed time.Duration) Summary {
 		"late_in_flight_limit", s.LateInFlight,
 		"elapsed_s", round3(s.Elapsed.Seconds()),
 		"target_rps", s.TargetRPS,
+		"max_mode", s.MaxMode,
 		"achieved_rps", round3(s.AchievedRPS),
 		"p50_ms", ms(s.P50),
 		"p99_ms", ms(s.P99),

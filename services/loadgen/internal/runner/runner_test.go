@@ -160,9 +160,10 @@ func testConnectionRefusedIsTransportFailure(t *testing.T, fast bool) {
 	}
 }
 
-// TestMaxInFlightBound: a server slower than the rate allows; the
-// concurrency the server sees never exceeds MAX_IN_FLIGHT and the slots
-// that found the bound reached are counted late, not queued.
+// TestMaxInFlightBound: a server slower than the rate allows, holding each
+// request (100ms) far longer than LATE_TOLERANCE (10ms); the concurrency the
+// server sees never exceeds MAX_IN_FLIGHT and the slots that found the
+// bound reached for longer than the tolerance are counted late, not queued.
 func TestMaxInFlightBound(t *testing.T) { bothClients(t, testMaxInFlightBound) }
 
 func testMaxInFlightBound(t *testing.T, fast bool) {
@@ -184,6 +185,7 @@ func testMaxInFlightBound(t *testing.T, fast bool) {
 	o := opts(t, srv.URL, 200, 500*time.Millisecond, nil)
 	o.Fast = fast
 	o.MaxInFlight = limit
+	o.LateTolerance = 10 * time.Millisecond
 	r, s := mustRun(t, o, context.Background())
 	if p := peak.Load(); p > limit {
 		t.Errorf("server saw %d concurrent requests, bound is %d", p, limit)
@@ -199,6 +201,151 @@ func testMaxInFlightBound(t *testing.T, fast bool) {
 	}
 	if r.workers > limit {
 		t.Errorf("%d workers started, bound %d", r.workers, limit)
+	}
+}
+
+// TestBriefStallNotLate: the server holds the first MAX_IN_FLIGHT requests
+// until the pacer is waiting for a free slot (the bound is reached and the
+// next slot is due), then releases them. The stall is far shorter than
+// LATE_TOLERANCE, so nothing is late and every slot is sent; the bound
+// still holds. Dropping at the bound (the old policy) fails this test.
+func TestBriefStallNotLate(t *testing.T) { bothClients(t, testBriefStallNotLate) }
+
+func testBriefStallNotLate(t *testing.T, fast bool) {
+	const limit = 4
+	release := make(chan struct{})
+	var cur, peak, n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := cur.Add(1)
+		for {
+			p := peak.Load()
+			if c <= p || peak.CompareAndSwap(p, c) {
+				break
+			}
+		}
+		if n.Add(1) <= limit {
+			<-release
+		}
+		cur.Add(-1)
+		fmt.Fprint(w, "Hello World!")
+	}))
+	defer srv.Close()
+	o := opts(t, srv.URL, 200, 250*time.Millisecond, nil)
+	o.Fast = fast
+	o.MaxInFlight = limit
+	o.LateTolerance = 10 * time.Second // the stall must stay shorter than this
+	r, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(release)
+		deadline := time.Now().Add(10 * time.Second)
+		for !r.waiting.Load() && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // polling, bounded by deadline
+		}
+		if !r.waiting.Load() {
+			t.Error("the pacer never waited for a free in-flight slot")
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := r.Run(ctx)
+	if s.Late != 0 || s.Sent != 50 || s.OK != 50 {
+		t.Errorf("brief stall: want 50 sent and ok, 0 late: %+v", s)
+	}
+	if p := peak.Load(); p > limit {
+		t.Errorf("server saw %d concurrent requests, bound is %d", p, limit)
+	}
+}
+
+// TestMaxMode: REQUESTS_PER_SECOND=max keeps exactly MAX_IN_FLIGHT
+// requests outstanding (a server that blocks the first MAX_IN_FLIGHT
+// proves it sends no more than that and at least that), then runs back to
+// back until DURATION; the summary says max_mode with target_rps 0.
+func TestMaxMode(t *testing.T) { bothClients(t, testMaxMode) }
+
+func testMaxMode(t *testing.T, fast bool) {
+	const limit = 3
+	release := make(chan struct{})
+	var cur, peak, n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := cur.Add(1)
+		for {
+			p := peak.Load()
+			if c <= p || peak.CompareAndSwap(p, c) {
+				break
+			}
+		}
+		if n.Add(1) <= limit {
+			<-release
+		}
+		cur.Add(-1)
+		fmt.Fprint(w, "Hello World!")
+	}))
+	defer srv.Close()
+	go func() {
+		defer close(release)
+		deadline := time.Now().Add(10 * time.Second)
+		for n.Load() < limit && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // polling, bounded by deadline
+		}
+	}()
+	var buf syncBuffer
+	o := opts(t, srv.URL, 0, 300*time.Millisecond, &buf)
+	o.Fast = fast
+	o.Max = true
+	o.MaxInFlight = limit
+	r, s := mustRun(t, o, context.Background())
+	if p := peak.Load(); p != limit {
+		t.Errorf("server saw at most %d concurrent requests, want exactly MAX_IN_FLIGHT=%d", p, limit)
+	}
+	if s.OK <= limit || s.OK != s.Sent || s.Completed != s.Sent || int64(s.OK) != n.Load() || s.Late != 0 {
+		t.Errorf("max mode: sent %d ok %d completed %d late %d, server saw %d", s.Sent, s.OK, s.Completed, s.Late, n.Load())
+	}
+	if !s.MaxMode || s.TargetRPS != 0 || s.Elapsed < 300*time.Millisecond {
+		t.Errorf("summary %+v", s)
+	}
+	if r.C.InFlight.Load() != 0 || r.workers != limit {
+		t.Errorf("in flight %d, workers %d", r.C.InFlight.Load(), r.workers)
+	}
+	lines := buf.lines(t)
+	last := lines[len(lines)-1]
+	if last["max_mode"] != true || last["target_rps"].(float64) != 0 || last["sent"].(float64) != float64(s.Sent) {
+		t.Errorf("summary line %v", last)
+	}
+}
+
+// TestMaxModeStopsOnCancel: with DURATION 0, max mode runs until ctx.
+func TestMaxModeStopsOnCancel(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "Hello World!")
+	}))
+	defer srv.Close()
+	o := opts(t, srv.URL, 0, 0, nil)
+	o.Max = true
+	o.MaxInFlight = 2
+	r, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for r.C.OK.Load() < 100 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond) // polling, bounded by deadline
+		}
+		cancel()
+	}()
+	done := make(chan Summary)
+	go func() { done <- r.Run(ctx) }()
+	select {
+	case s := <-done:
+		if s.OK < 100 || s.Completed != s.Sent || s.Aborted != 0 {
+			t.Errorf("summary %+v", s)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("max mode did not stop after cancel")
 	}
 }
 
@@ -365,10 +512,10 @@ func TestCollector(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(r.Collector())
 	exp := `
-# HELP loadgen_target_requests_per_second Requested rate (REQUESTS_PER_SECOND).
+# HELP loadgen_target_requests_per_second Requested rate (REQUESTS_PER_SECOND; 0 in max mode).
 # TYPE loadgen_target_requests_per_second gauge
 loadgen_target_requests_per_second 100
-# HELP loadgen_late_total Scheduled requests not sent: behind_schedule (pacer more than LATE_TOLERANCE behind) or in_flight_limit (MAX_IN_FLIGHT reached).
+# HELP loadgen_late_total Scheduled requests not sent: behind_schedule (pacer more than LATE_TOLERANCE behind) or in_flight_limit (MAX_IN_FLIGHT outstanding until LATE_TOLERANCE after the due time).
 # TYPE loadgen_late_total counter
 loadgen_late_total{reason="behind_schedule"} 0
 loadgen_late_total{reason="in_flight_limit"} 0
@@ -402,6 +549,7 @@ loadgen_late_total{reason="in_flight_limit"} 0
 //     classify, record), from parallel goroutines: ns and allocs per request.
 //   - paced: the whole runner at a fixed 5,000 rps for b.N requests, with
 //     achieved rate and late count reported.
+//   - max: max mode (64 closed-loop workers) for b.N × 20µs: ns/req, req/s.
 func BenchmarkRunner(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("Hello World!"))
@@ -458,6 +606,28 @@ func BenchmarkRunner(b *testing.B) {
 			}
 			b.ReportMetric(s.AchievedRPS, "req/s")
 			b.ReportMetric(float64(s.Late), "late")
+			b.ReportMetric(float64(s.LateInFlight), "late-in-flight")
+		})
+	}
+	for _, fast := range []bool{false, true} {
+		name := map[bool]string{false: "max-std", true: "max-fast"}[fast]
+		b.Run(name, func(b *testing.B) {
+			// Max mode is bounded by time, not count: b.N × 20µs (at least
+			// 100ms), then ns/req and req/s are what it managed (64 workers).
+			r := newRunner(0, max(time.Duration(b.N)*20*time.Microsecond, 100*time.Millisecond))
+			r.opts.Max = true
+			if fast {
+				r.h1, _ = h1client.New(u, "")
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			s := r.Run(context.Background())
+			b.StopTimer()
+			if s.OK == 0 || s.OK != s.Sent {
+				b.Fatalf("ok %d sent %d", s.OK, s.Sent)
+			}
+			b.ReportMetric(float64(s.Elapsed.Nanoseconds())/float64(s.Sent), "ns/req")
+			b.ReportMetric(s.AchievedRPS, "req/s")
 		})
 	}
 }

@@ -74,17 +74,22 @@ func (s *Suite) runClient(client, url string, o clientOpts) (clientRun, error) {
 	var res launch.Result
 	switch client {
 	case cLoadgen:
-		if o.rate <= 0 {
-			return run, fmt.Errorf("loadgen has no max mode: give it a rate")
-		}
 		admin, err := launch.FreePort()
 		if err != nil {
 			return run, err
 		}
-		env := []string{"SERVER_ADDR=" + url, "REQUESTS_PER_SECOND=" + strconv.FormatFloat(o.rate, 'f', -1, 64),
+		rps, maxInFlight := strconv.FormatFloat(o.rate, 'f', -1, 64), o.maxInFlight
+		if o.rate <= 0 {
+			// Max mode: MAX_IN_FLIGHT closed-loop workers, one per connection.
+			rps = "max"
+			if maxInFlight == 0 {
+				maxInFlight = o.conns
+			}
+		}
+		env := []string{"SERVER_ADDR=" + url, "REQUESTS_PER_SECOND=" + rps,
 			"DURATION=" + o.dur.String(), "PORT=" + strconv.Itoa(admin), "LOG_FORMAT=json"}
-		if o.maxInFlight > 0 {
-			env = append(env, "MAX_IN_FLIGHT="+strconv.Itoa(o.maxInFlight))
+		if maxInFlight > 0 {
+			env = append(env, "MAX_IN_FLIGHT="+strconv.Itoa(maxInFlight))
 		}
 		res = s.l.Run(launch.RunOptions{Label: "loadgen", CPU: s.cfg.ClientCPU, Argv: []string{s.bin["loadgen"]}, Env: env, Timeout: timeout, Sample: o.sample})
 		if res.Err != nil {
@@ -269,7 +274,7 @@ func (s *Suite) maxThroughput() error {
 		return s.runClient(client, "http://"+addr(port)+"/", o)
 	}
 	conns := s.plan.maxConnections
-	for _, c := range []string{cWrk, cFortio, cVegeta} {
+	for _, c := range []string{cWrk, cFortio, cVegeta, cLoadgen} { // loadgen: REQUESTS_PER_SECOND=max, MAX_IN_FLIGHT=conns
 		r, err := run(c, clientOpts{dur: s.plan.maxDur, conns: conns})
 		if err != nil {
 			return fmt.Errorf("%s max: %v", c, err)
@@ -277,20 +282,6 @@ func (s *Suite) maxThroughput() error {
 		r.note = fmt.Sprintf("max mode, %d connections", conns)
 		s.res.maxRuns = append(s.res.maxRuns, r)
 		s.logf("   %-8s %8.0f req/s  %8.0f req per CPU-s", c, float64(r.ok)/s.plan.maxDur.Seconds(), perCPU(r))
-	}
-	// loadgen has no max mode: climb its rate until it stops keeping up.
-	for _, rate := range s.plan.loadgenLadder {
-		r, err := run(cLoadgen, clientOpts{rate: rate, dur: s.plan.maxDur})
-		if err != nil {
-			return fmt.Errorf("loadgen at %g rps: %v", rate, err)
-		}
-		kept := float64(r.ok) / (rate * s.plan.maxDur.Seconds())
-		r.note = fmt.Sprintf("paced at %g rps (%.1f%% delivered)", rate, kept*100)
-		s.res.maxRuns = append(s.res.maxRuns, r)
-		s.logf("   %-8s %8.0f req/s  %8.0f req per CPU-s  (%s)", cLoadgen, float64(r.ok)/s.plan.maxDur.Seconds(), perCPU(r), r.note)
-		if kept < 0.99 {
-			break
-		}
 	}
 	return nil
 }

@@ -421,10 +421,10 @@ func (s *Suite) document() string {
 	d.Table(s.accuracyTable())
 
 	d.Heading(2, "4. Maximum throughput per client CPU-second")
-	d.Para("Against the bare net/http server for %s. fortio (`-qps 0`), vegeta (`-rate 0 -max-workers %d`) and wrk run flat out with %d connections; "+
-		"loadgen has no unpaced mode, so it is run at rising rates (%s rps) until it delivers less than 99%% of the rate, "+
-		"and the goal uses its best run that kept up. Requests per CPU-second = successful requests / client user+system CPU time.",
-		p.maxDur, p.maxConnections, p.maxConnections, rateList(p.loadgenLadder))
+	d.Para("Against the bare net/http server for %s. fortio (`-qps 0`), vegeta (`-rate 0 -max-workers %d`), wrk and loadgen "+
+		"(`REQUESTS_PER_SECOND=max`, `MAX_IN_FLIGHT=%d`) run flat out with %d connections. "+
+		"Requests per CPU-second = successful requests / client user+system CPU time.",
+		p.maxDur, p.maxConnections, p.maxConnections, p.maxConnections)
 	d.Table(s.maxTable())
 
 	d.Heading(2, "5. A server that takes 200 ms per request")

@@ -47,7 +47,6 @@ type plan struct {
 	rates                 []float64
 	rateDur               time.Duration
 	maxDur                time.Duration
-	loadgenLadder         []float64
 	slowRate              float64
 	slowDur               time.Duration
 	startups              int
@@ -63,9 +62,9 @@ func planFor(quick bool) plan {
 	p := plan{
 		rounds: 3, warmup: time.Second, measure: 4 * time.Second, wrkConns: 50,
 		openLoopRate: 1000, openLoop: 6 * time.Second,
-		rates:   []float64{1, 10, 100, 1000, 5000, 10000, 20000},
-		rateDur: 10 * time.Second,
-		maxDur:  5 * time.Second, loadgenLadder: []float64{5000, 10000, 20000, 30000, 40000},
+		rates:    []float64{1, 10, 100, 1000, 5000, 10000, 20000},
+		rateDur:  10 * time.Second,
+		maxDur:   5 * time.Second,
 		slowRate: 5000, slowDur: 10 * time.Second, slowDelay: 200 * time.Millisecond,
 		startups: 10, microCount: 6, microTime: "200ms",
 		loadgenRSSGoalRate: 10000, fortioSlowConnections: 256, maxConnections: 16,
@@ -74,7 +73,7 @@ func planFor(quick bool) plan {
 		p.warmup, p.measure = 0, 2*time.Second // no warm-up: a smoke test
 		p.openLoop = 3 * time.Second
 		p.rates, p.rateDur = []float64{10, 1000, 10000}, 3*time.Second
-		p.maxDur, p.loadgenLadder = 2*time.Second, []float64{10000, 20000}
+		p.maxDur = 2 * time.Second
 		p.slowRate, p.slowDur = 2000, 3*time.Second
 		p.startups, p.microCount, p.microTime = 5, 1, "100ms"
 	}
