@@ -66,7 +66,7 @@ run: build ## Run helloserver and loadgen (RPS=5) together; Ctrl-C stops both.
 	PORT=$(PORT) LOADGEN_PORT=$(LOADGEN_PORT) RPS=$(RPS) BIN=$(BIN) ./scripts/run.sh
 
 .PHONY: test
-test: lint check-render tools kube-bins test-go validate skaffold-render meshcheck-report ## Run every test the repository has (the CI command).
+test: lint check-render helm-lint chart-package tools kube-bins test-go validate skaffold-render meshcheck-report ## Run every test the repository has (the CI command).
 
 .PHONY: test-go
 test-go: ## go test (with -race) in every module, each on its own.
@@ -104,7 +104,20 @@ chart-docs: ## Regenerate the values table in charts/asm-ready/README.md.
 
 .PHONY: helm-lint
 helm-lint: ## helm lint --strict on the chart (pinned Helm from the tools module).
-	cd tools && GOWORK=off $(GO) tool helm lint --strict ../charts/asm-ready
+	$(HELM) lint --strict $(CURDIR)/charts/asm-ready
+
+# Pinned Helm from the tools module; the release workflow passes HELM=helm.
+HELM ?= GOWORK=off $(GO) -C $(CURDIR)/tools tool helm
+CHART_REGISTRY ?=
+.PHONY: chart-package
+chart-package: ## helm package the chart into dist/ (CHART_REGISTRY=ghcr.io/<owner> sets global.imageRegistry in the package only).
+	@rm -rf $(CURDIR)/dist/chart && mkdir -p $(CURDIR)/dist/chart && cp -R charts/asm-ready $(CURDIR)/dist/chart/
+	@if [ -n "$(CHART_REGISTRY)" ]; then \
+	  sed -i 's|^  imageRegistry: .*$$|  imageRegistry: $(CHART_REGISTRY)|' $(CURDIR)/dist/chart/asm-ready/values.yaml; \
+	  grep -qx '  imageRegistry: $(CHART_REGISTRY)' $(CURDIR)/dist/chart/asm-ready/values.yaml || { echo "chart-package: could not set global.imageRegistry"; exit 1; }; \
+	fi
+	$(HELM) package $(CURDIR)/dist/chart/asm-ready --destination $(CURDIR)/dist
+	@rm -rf $(CURDIR)/dist/chart
 
 .PHONY: tools
 tools: $(SKAFFOLD) $(KUSTOMIZE) ## Build the pinned skaffold and kustomize into $(ASM_READY_CACHE)/bin (once).

@@ -62,7 +62,7 @@ func TestKubeVersionRange(t *testing.T) {
 	for _, tc := range []struct {
 		version string
 		ok      bool
-	}{{"v1.37.0", true}, {"v1.31.0", true}, {"v1.33.5-gke.1000", true}, {"v1.30.9", false}} {
+	}{{"v1.37.0", true}, {"v1.36.1", true}, {"v1.36.3-gke.1000", true}, {"v1.35.9", false}, {"v1.30.9", false}} {
 		t.Run(tc.version, func(t *testing.T) {
 			kv, err := chartutil.ParseKubeVersion(tc.version)
 			if err != nil {

@@ -150,6 +150,9 @@ func (c *Cluster) startControllerManager(assets string) error {
 		"--v=1",
 	)
 	c.kcm.Stdout, c.kcm.Stderr = logf, logf
+	// If the test binary dies (panic, -timeout), take the controller
+	// manager with it instead of leaving it running on a shared machine.
+	c.kcm.SysProcAttr = dieWithParent()
 	if err := c.kcm.Start(); err != nil {
 		_ = logf.Close()
 		return fmt.Errorf("start kube-controller-manager: %w", err)
