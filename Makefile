@@ -155,7 +155,7 @@ skaffold-render: $(SKAFFOLD) ## skaffold render (offline, metrics off, private H
 	done
 
 .PHONY: kube-bins
-kube-bins: ## Build kube-apiserver, kube-controller-manager and etcd into $(ASM_READY_CACHE)/kube (once; cold: ~21 CPU-minutes, 2.5 GiB).
+kube-bins: ## Build kube-apiserver, kube-controller-manager and etcd into $(ASM_READY_CACHE)/kube (once; cold ~10 min, 2.7 GB).
 	tools/kube/build.sh
 
 .PHONY: e2e
