@@ -232,8 +232,13 @@ func TestLatency(t *testing.T) {
 	}{
 		{1234 * time.Microsecond, "0.001234s"},
 		{0, "0s"},
-		{1500 * time.Millisecond, "1.5s"},
+		{1500 * time.Millisecond, "1.500s"},
+		{2 * time.Millisecond, "0.002s"},
 		{time.Nanosecond, "0.000000001s"},
+		{12345 * time.Nanosecond, "0.000012345s"},
+		{90*time.Second + 50*time.Microsecond, "90.000050s"},
+		{-1500 * time.Millisecond, "-1.500s"},
+		{3 * time.Second, "3s"},
 	}
 	for _, tt := range tests {
 		if got := Latency(tt.d); got != tt.want {

@@ -22,30 +22,12 @@ func New(w io.Writer, format string, level slog.Leveler) *slog.Logger {
 	if format == FormatText {
 		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
 	} else {
-		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: cloudLogging})
+		h = NewJSONHandler(w, level)
 	}
 	if f, ok := w.(flusher); ok {
 		h = flushingHandler{h, f}
 	}
 	return slog.New(h)
-}
-
-// cloudLogging renames slog's built-in keys to the ones Cloud Logging's
-// agents lift into the LogEntry: level -> severity (with its names),
-// msg -> message. time is already understood as is.
-func cloudLogging(groups []string, a slog.Attr) slog.Attr {
-	if len(groups) > 0 {
-		return a
-	}
-	switch a.Key {
-	case slog.LevelKey:
-		if l, ok := a.Value.Any().(slog.Level); ok {
-			return slog.String("severity", Severity(l))
-		}
-	case slog.MessageKey:
-		a.Key = "message"
-	}
-	return a
 }
 
 // Severity maps a slog level to Cloud Logging's severity name. Levels between

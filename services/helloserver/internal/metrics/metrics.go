@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,10 +98,9 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
-		start := time.Now()
 		rec := recorder.Wrap(w) // the access log's, when it runs outside
 		next.ServeHTTP(rec, r)
-		elapsed := time.Since(start).Seconds()
+		elapsed := rec.Finish().Sub(rec.Start()).Seconds()
 
 		route := Unmatched
 		if rc := chi.RouteContext(r.Context()); rc != nil {

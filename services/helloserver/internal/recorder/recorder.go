@@ -1,24 +1,44 @@
-// Package recorder wraps an http.ResponseWriter to remember the status code
-// and the body size, for the access log and the metrics. Both middlewares
-// share one Recorder per request: Wrap reuses one an outer middleware made,
-// which saves an allocation and a layer of indirection on every Write.
+// Package recorder wraps an http.ResponseWriter to remember the status code,
+// the body size and the timing, for the access log and the metrics. Both
+// middlewares share one Recorder per request: Wrap reuses one an outer
+// middleware made, which saves an allocation, a layer of indirection on every
+// Write, and two clock reads (time.Now costs ~100 ns on this class of VM).
 package recorder
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
-// Recorder remembers the final status and the body size of a response.
+// Recorder remembers the final status, the body size and when the request
+// started and finished.
 type Recorder struct {
 	http.ResponseWriter
-	status int
-	size   int64
+	status     int
+	size       int64
+	start, end time.Time
 }
 
-// Wrap returns w itself if it is a *Recorder, else a new Recorder around w.
+// Wrap returns w itself if it is a *Recorder, else a new Recorder around w
+// that starts its clock now.
 func Wrap(w http.ResponseWriter) *Recorder {
 	if r, ok := w.(*Recorder); ok {
 		return r
 	}
-	return &Recorder{ResponseWriter: w}
+	return &Recorder{ResponseWriter: w, start: time.Now()}
+}
+
+// Start is when the outermost middleware wrapped the response.
+func (r *Recorder) Start() time.Time { return r.start }
+
+// Finish returns when the response finished: the first call reads the
+// clock, later calls (outer middlewares) get the same instant, so the
+// metrics and the access log agree on the latency.
+func (r *Recorder) Finish() time.Time {
+	if r.end.IsZero() {
+		r.end = time.Now()
+	}
+	return r.end
 }
 
 // WriteHeader records the first final (non-1xx) status.

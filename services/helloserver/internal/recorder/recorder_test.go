@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 func TestStatusAndSize(t *testing.T) {
@@ -50,5 +51,26 @@ func TestUnwrap(t *testing.T) {
 	rr := httptest.NewRecorder()
 	if got := Wrap(rr).Unwrap(); got != rr {
 		t.Errorf("Unwrap = %v, want the wrapped writer", got)
+	}
+}
+
+// TestTiming: Start is set by the first Wrap, and every Finish after the
+// first returns the same instant, so nested middlewares agree on latency.
+func TestTiming(t *testing.T) {
+	before := time.Now()
+	outer := Wrap(httptest.NewRecorder())
+	inner := Wrap(outer)
+	if inner.Start() != outer.Start() || outer.Start().Before(before) {
+		t.Fatalf("start %v, outer start %v, test began %v", inner.Start(), outer.Start(), before)
+	}
+	first := inner.Finish()
+	if first.Before(inner.Start()) {
+		t.Errorf("finish %v before start %v", first, inner.Start())
+	}
+	for !time.Now().After(first) {
+		// the clock moves on: a second Finish that re-read it would differ
+	}
+	if again := outer.Finish(); !again.Equal(first) {
+		t.Errorf("second Finish = %v, want the first, %v", again, first)
 	}
 }
