@@ -2,9 +2,13 @@ package meshcheck
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // reportCPU adds cpu-ms/op (user + system time of the whole process, all
@@ -93,7 +97,8 @@ func parse10k(b *testing.B, data []byte) []*Object {
 }
 
 // BenchmarkCheck10k is parse + check of 10,000 objects, the end-to-end cost
-// of a run; the sub-benchmarks split it.
+// of a run; the sub-benchmarks split it, and measure the general path and
+// the YAML library's bare decode for comparison.
 func BenchmarkCheck10k(b *testing.B) {
 	data := manifest10k()
 	b.Run("parse+check", func(b *testing.B) {
@@ -112,6 +117,43 @@ func BenchmarkCheck10k(b *testing.B) {
 		start := cpuTime()
 		for b.Loop() {
 			parse10k(b, data)
+		}
+		reportCPU(b, start)
+	})
+	// The general path alone: yaml.v3 and the strict decoder for every
+	// document, as for input outside the fast path's subset.
+	b.Run("parse-general", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		generalOnly = true
+		defer func() { generalOnly = false }()
+		start := cpuTime()
+		for b.Loop() {
+			parse10k(b, data)
+		}
+		reportCPU(b, start)
+	})
+	// The floor: the YAML library alone decoding the same stream into
+	// nodes, one goroutine, nothing else.
+	b.Run("yaml.v3-nodes", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		start := cpuTime()
+		for b.Loop() {
+			dec := yaml.NewDecoder(bytes.NewReader(data))
+			docs := 0
+			for {
+				var n yaml.Node
+				err := dec.Decode(&n)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				docs++
+			}
+			if docs != 10000 {
+				b.Fatalf("%d documents, want 10000", docs)
+			}
 		}
 		reportCPU(b, start)
 	})

@@ -2,10 +2,12 @@ package meshcheck
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -81,10 +83,26 @@ type service struct {
 	obj       *Object
 	svc       *corev1.Service
 	ns        string
-	sel       labels.Selector // nil: no selector (manual endpoints, ExternalName)
-	first     string          // the selector pair the Service is indexed under
+	sel       map[string]string // nil: no selector (manual endpoints, ExternalName)
 	workloads []*workload
 }
+
+// selects is labels.SelectorFromSet(s.sel).Matches(pod labels) without
+// building the selector: every selector pair must be among the labels.
+func (s *service) selects(podLabels map[string]string) bool {
+	for k, v := range s.sel {
+		if got, ok := podLabels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// objectKey and labelPair key the indexes Check builds, without
+// concatenating strings for every object.
+type objectKey struct{ kind, ns, name string }
+
+type labelPair struct{ ns, key, value string }
 
 type checker struct {
 	opts     Options
@@ -100,7 +118,7 @@ func Check(objs []*Object, opts Options) Report {
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
 	}
-	c := &checker{opts: opts, ignore: map[string]bool{}, order: map[*Object]int{}, extraAnn: map[*Object]map[string]string{}}
+	c := &checker{opts: opts, ignore: map[string]bool{}, order: make(map[*Object]int, len(objs)), extraAnn: map[*Object]map[string]string{}}
 	for _, id := range opts.Ignore {
 		if r, ok := LookupRule(id); ok {
 			c.ignore[r.ID] = true
@@ -108,11 +126,11 @@ func Check(objs []*Object, opts Options) Report {
 	}
 	c.report.Objects = len(objs)
 
-	present := map[string]bool{} // kind/ns/name of every object, for owner lookups
+	present := make(map[objectKey]bool, len(objs)) // every object, for owner lookups
 	var namespaces []*Object
 	for i, o := range objs {
 		c.order[o] = i
-		present[o.Kind+"/"+c.nsOf(o)+"/"+o.Name] = true
+		present[objectKey{o.Kind, c.nsOf(o), o.Name}] = true
 		if ns, ok := o.Typed.(*corev1.Namespace); ok && ns != nil {
 			namespaces = append(namespaces, o)
 		}
@@ -120,8 +138,9 @@ func Check(objs []*Object, opts Options) Report {
 
 	var workloads []*workload
 	var services []*service
-	byNS := map[string]map[string][]*service{} // ns -> "k=v" -> services
-	pairFreq := map[string]int{}               // "ns\x00k=v" -> Services selecting on it
+	// Sized up front: growing maps of 10,000s of entries costs more than filling them.
+	byPair := make(map[labelPair][]*service, len(objs)/2) // Services indexed under one selector pair
+	pairFreq := make(map[labelPair]int, len(objs))        // Services selecting on each pair
 	for _, o := range objs {
 		if w := c.workloadOf(o, present); w != nil {
 			workloads = append(workloads, w)
@@ -133,9 +152,9 @@ func Check(objs []*Object, opts Options) Report {
 		if s, ok := o.Typed.(*corev1.Service); ok {
 			sv := &service{obj: o, svc: s, ns: c.nsOf(o)}
 			if len(s.Spec.Selector) > 0 && s.Spec.Type != corev1.ServiceTypeExternalName {
-				sv.sel = labels.SelectorFromSet(s.Spec.Selector)
+				sv.sel = s.Spec.Selector
 				for k, v := range s.Spec.Selector {
-					pairFreq[sv.ns+"\x00"+k+"="+v]++
+					pairFreq[labelPair{sv.ns, k, v}]++
 				}
 			}
 			services = append(services, sv)
@@ -149,32 +168,27 @@ func Check(objs []*Object, opts Options) Report {
 		if sv.sel == nil {
 			continue
 		}
-		best, bestN := "", 0
-		for k, v := range sv.svc.Spec.Selector {
-			p := k + "=" + v
-			n := pairFreq[sv.ns+"\x00"+p]
-			if best == "" || n < bestN || (n == bestN && p < best) {
+		var best labelPair
+		bestN := 0
+		for k, v := range sv.sel {
+			p := labelPair{sv.ns, k, v}
+			n := pairFreq[p]
+			if bestN == 0 || n < bestN || (n == bestN && (k < best.key || k == best.key && v < best.value)) {
 				best, bestN = p, n
 			}
 		}
-		sv.first = best
-		if byNS[sv.ns] == nil {
-			byNS[sv.ns] = map[string][]*service{}
-		}
-		byNS[sv.ns][best] = append(byNS[sv.ns][best], sv)
+		byPair[best] = append(byPair[best], sv)
 	}
 
 	// Match Services to workloads: a Service can only select pods carrying
 	// its first selector pair, so only those candidates are tested.
 	for _, w := range workloads {
-		idx := byNS[w.ns]
-		if idx == nil || w.meta == nil {
+		if w.meta == nil {
 			continue
 		}
-		set := labels.Set(w.meta.Labels)
 		for k, v := range w.meta.Labels {
-			for _, s := range idx[k+"="+v] {
-				if s.sel.Matches(set) {
+			for _, s := range byPair[labelPair{w.ns, k, v}] {
+				if s.selects(w.meta.Labels) {
 					w.services = append(w.services, s)
 					s.workloads = append(s.workloads, w)
 				}
@@ -183,12 +197,7 @@ func Check(objs []*Object, opts Options) Report {
 		sort.Slice(w.services, func(i, j int) bool { return c.order[w.services[i].obj] < c.order[w.services[j].obj] })
 	}
 
-	for _, s := range services {
-		c.checkService(s)
-	}
-	for _, w := range workloads {
-		c.checkWorkload(w)
-	}
+	c.checkAll(services, workloads)
 	c.checkNamespaces(namespaces, workloads)
 
 	sortFindings(c.report.Findings)
@@ -200,6 +209,44 @@ func Check(objs []*Object, opts Options) Report {
 		c.report.Suppressed = []Finding{}
 	}
 	return c.report
+}
+
+// parallelCheckMin is the number of Services and workloads from which
+// checkAll spreads them over every CPU.
+var parallelCheckMin = 512
+
+// checkAll runs the per-Service and per-workload rules. They only read the
+// shared index and write findings, so large inputs are split over every
+// CPU, each part with its own findings, merged in the end (the findings are
+// sorted afterwards, so the split does not show).
+func (c *checker) checkAll(services []*service, workloads []*workload) {
+	parts := runtime.GOMAXPROCS(0)
+	if len(services)+len(workloads) < parallelCheckMin || parts < 2 {
+		parts = 1
+	}
+	for _, w := range workloads {
+		w.containerPorts() // fill the cache now: the parts only read it
+	}
+	subs := make([]checker, parts)
+	var wg sync.WaitGroup
+	for i := range subs {
+		subs[i] = *c
+		subs[i].report = Report{}
+		sub := &subs[i]
+		wg.Go(func() {
+			for j := i; j < len(services); j += parts {
+				sub.checkService(services[j])
+			}
+			for j := i; j < len(workloads); j += parts {
+				sub.checkWorkload(workloads[j])
+			}
+		})
+	}
+	wg.Wait()
+	for _, sub := range subs {
+		c.report.Findings = append(c.report.Findings, sub.report.Findings...)
+		c.report.Suppressed = append(c.report.Suppressed, sub.report.Suppressed...)
+	}
 }
 
 func sortFindings(fs []Finding) {
@@ -271,7 +318,7 @@ func ignoredBy(ann map[string]string, r *Rule) bool {
 // workloadOf returns the pod-running view of o, or nil when o runs no pods
 // of its own (not a workload, or a Pod/ReplicaSet whose controller is in the
 // input and is checked instead).
-func (c *checker) workloadOf(o *Object, present map[string]bool) *workload {
+func (c *checker) workloadOf(o *Object, present map[objectKey]bool) *workload {
 	w := &workload{obj: o, ns: c.nsOf(o), serving: true}
 	var owners []metav1.OwnerReference
 	switch t := o.Typed.(type) {
@@ -306,7 +353,7 @@ func (c *checker) workloadOf(o *Object, present map[string]bool) *workload {
 		if ref.Controller == nil || !*ref.Controller {
 			continue
 		}
-		if present[ref.Kind+"/"+w.ns+"/"+ref.Name] {
+		if present[objectKey{ref.Kind, w.ns, ref.Name}] {
 			return nil // reported through its owner
 		}
 		if ref.Kind == "Job" || ref.Kind == "CronJob" {
@@ -438,7 +485,7 @@ func (c *checker) checkService(s *service) {
 		}
 	}
 	if s.sel != nil && len(s.workloads) == 0 {
-		c.emit(o, RuleServiceSelectsNothing, o.LineOf("spec", "selector"), fmt.Sprintf("Service %s selects %s, which matches no pod template in namespace %s", o.Name, s.sel.String(), s.ns))
+		c.emit(o, RuleServiceSelectsNothing, o.LineOf("spec", "selector"), fmt.Sprintf("Service %s selects %s, which matches no pod template in namespace %s", o.Name, labels.SelectorFromSet(s.sel).String(), s.ns))
 	}
 }
 
@@ -689,7 +736,7 @@ func (c *checker) checkNamespaces(namespaces []*Object, workloads []*workload) {
 	}
 	type nsUse struct {
 		first *Object
-		names []string
+		ws    []*workload // named only if a finding needs them
 	}
 	uses := map[string]*nsUse{}
 	var order []string
@@ -709,17 +756,17 @@ func (c *checker) checkNamespaces(namespaces []*Object, workloads []*workload) {
 			uses[w.ns] = u
 			order = append(order, w.ns)
 		}
-		u.names = append(u.names, w.obj.Kind+" "+w.obj.Name)
+		u.ws = append(u.ws, w)
 	}
 	for _, name := range order {
 		u := uses[name]
 		ns, ok := byName[name]
 		if !ok {
-			c.emit(u.first, RuleNamespaceNotInInput, 0, fmt.Sprintf("namespace %s of %s is not in the input; its injection labels cannot be checked", name, strings.Join(u.names, ", ")))
+			c.emit(u.first, RuleNamespaceNotInInput, 0, fmt.Sprintf("namespace %s of %s is not in the input; its injection labels cannot be checked", name, workloadNames(u.ws)))
 			continue
 		}
 		if ok, why := injected(ns.Labels); !ok {
-			c.emit(ns, RuleNamespaceNotInjected, ns.LineOf("metadata", "labels"), fmt.Sprintf("Namespace %s has %s, so its workloads (%s) get no sidecar", name, why, strings.Join(u.names, ", ")))
+			c.emit(ns, RuleNamespaceNotInjected, ns.LineOf("metadata", "labels"), fmt.Sprintf("Namespace %s has %s, so its workloads (%s) get no sidecar", name, why, workloadNames(u.ws)))
 		}
 	}
 }

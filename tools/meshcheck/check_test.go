@@ -2,6 +2,7 @@ package meshcheck
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -229,5 +230,32 @@ func TestCheckToleratesEmptyShapes(t *testing.T) {
 	r := Check(mustParse(t, docs...), Options{Mesh: MeshOn})
 	if r.Objects != len(docs) {
 		t.Errorf("objects = %d", r.Objects)
+	}
+}
+
+// TestCheckParallelSameReport: a large input checked on every CPU gives the
+// report a single goroutine gives, findings and suppressions included.
+func TestCheckParallelSameReport(t *testing.T) {
+	data := string(manifest10k()[:800000])
+	data = data[:strings.LastIndex(data, "---\n")]                         // whole documents only
+	data = strings.ReplaceAll(data, "targetPort: http", "targetPort: web") // every Service: MC021
+	data = strings.ReplaceAll(data, "        version: v1\n", "")           // every workload: MC013
+	data = strings.Replace(data, "  namespace: ns3\n", "  namespace: ns3\n  annotations:\n    "+IgnoreAnnotation+": MC021\n", 5)
+	objs, err := Parse(strings.NewReader(data), "big.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) < 2*parallelCheckMin {
+		t.Fatalf("only %d objects: too few to check in parallel", len(objs))
+	}
+	par := Check(objs, Options{})
+	defer func(n int) { parallelCheckMin = n }(parallelCheckMin)
+	parallelCheckMin = len(objs) + 1
+	seq := Check(objs, Options{})
+	if len(seq.Findings) < len(objs)/2 || len(seq.Suppressed) == 0 {
+		t.Fatalf("the input should have findings on most objects and suppressions: %d findings, %d suppressed", len(seq.Findings), len(seq.Suppressed))
+	}
+	if !reflect.DeepEqual(par, seq) {
+		t.Fatalf("parallel and sequential reports differ: %d/%d findings, %d/%d suppressed", len(par.Findings), len(seq.Findings), len(par.Suppressed), len(seq.Suppressed))
 	}
 }

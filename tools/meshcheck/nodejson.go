@@ -54,42 +54,73 @@ func nodeJSON(n *yaml.Node, buf *bytes.Buffer) (ok bool) {
 		buf.WriteByte(']')
 		return true
 	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!str":
-			writeJSONString(buf, n.Value)
-			return true
-		case "!!null":
-			buf.WriteString("null")
-			return true
-		case "!!bool":
-			switch strings.ToLower(n.Value) {
-			case "true":
-				buf.WriteString("true")
-				return true
-			case "false":
-				buf.WriteString("false")
-				return true
-			}
-		case "!!int":
-			v, err := strconv.ParseInt(n.Value, 0, 64)
-			if err != nil {
-				return false
-			}
-			buf.WriteString(strconv.FormatInt(v, 10))
-			return true
-		case "!!float":
-			v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
-			if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-				return false
-			}
-			buf.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
-			return true
-		}
+		return scalarJSON(n.Tag, n.Value, buf)
 	}
 	return false
 }
 
-func writeJSONString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s) // a string always marshals
-	buf.Write(b)
+// scalarJSON writes a resolved scalar as JSON; false for what JSON cannot
+// hold the way Kubernetes reads it (timestamps, custom tags, huge or
+// non-finite numbers).
+func scalarJSON(tag, value string, buf *bytes.Buffer) bool {
+	switch tag {
+	case "!!str":
+		writeJSONString(buf, value)
+		return true
+	case "!!null":
+		buf.WriteString("null")
+		return true
+	case "!!bool":
+		switch strings.ToLower(value) {
+		case "true":
+			buf.WriteString("true")
+			return true
+		case "false":
+			buf.WriteString("false")
+			return true
+		}
+	case "!!int":
+		v, err := strconv.ParseInt(value, 0, 64)
+		if err != nil {
+			return false
+		}
+		buf.WriteString(strconv.FormatInt(v, 10))
+		return true
+	case "!!float":
+		v, err := strconv.ParseFloat(strings.ReplaceAll(value, "_", ""), 64)
+		if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+			return false
+		}
+		buf.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		return true
+	}
+	return false
 }
+
+// writeJSONString writes s as encoding/json would. Strings of printable
+// ASCII without quotes, backslashes or the HTML characters it escapes (all
+// of a manifest, nearly) are copied as they are; anything else goes through
+// encoding/json itself, so the escaping rules stay the library's.
+func writeJSONString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if !jsonPlain[s[i]] {
+			b, _ := json.Marshal(s) // a string always marshals
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
+}
+
+// jsonPlain marks the bytes encoding/json copies into a string unchanged.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()

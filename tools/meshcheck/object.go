@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -32,7 +33,29 @@ type Object struct {
 	Typed any
 
 	node *yaml.Node // the object's mapping node, for field line numbers
+	lazy *lazyTree  // or the fast path's tree, made a yaml.Node tree on first use
 	line int        // offset added to node lines: node line 1 == file line `line`
+}
+
+// lazyTree keeps a fast-path object's compact tree until a line number is
+// wanted: most objects never need one, and a yaml.Node tree is three times
+// the memory.
+type lazyTree struct {
+	once sync.Once
+	fast *fnode
+	node *yaml.Node
+}
+
+// tree is the object's mapping node.
+func (o *Object) tree() *yaml.Node {
+	if o.lazy == nil {
+		return o.node
+	}
+	o.lazy.once.Do(func() {
+		o.lazy.node = o.lazy.fast.yaml()
+		o.lazy.fast = nil
+	})
+	return o.lazy.node
 }
 
 // Ref names the object the way people write it: Kind namespace/name.
@@ -47,10 +70,10 @@ func (o *Object) Ref() string {
 // sequence indexes as ints), or of the deepest existing ancestor, so a
 // finding always points somewhere sensible.
 func (o *Object) LineOf(path ...any) int {
-	if o == nil || o.node == nil {
+	if o == nil || o.tree() == nil {
 		return 0
 	}
-	n := o.node
+	n := o.tree()
 	best := n.Line
 	for _, p := range path {
 		next := child(n, p)
@@ -98,7 +121,7 @@ func child(n *yaml.Node, p any) *yaml.Node {
 // "spec.template.spec.containers[0].ports[1].name") to a line. Paths without
 // indexes (as in type errors) pick the first sequence element that has the rest.
 func (o *Object) lineOfFieldPath(path string) int {
-	if o.node == nil || path == "" {
+	if o.tree() == nil || path == "" {
 		return o.Line
 	}
 	var steps []any
@@ -118,7 +141,7 @@ func (o *Object) lineOfFieldPath(path string) int {
 			rest = strings.TrimPrefix(after, "[")
 		}
 	}
-	line := findPath(o.node, steps)
+	line := findPath(o.tree(), steps)
 	if line == 0 {
 		return o.Line
 	}
