@@ -15,6 +15,7 @@ package h1client
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -96,9 +97,24 @@ func (k *Conn) Close() {
 	}
 }
 
-func (k *Conn) dial(deadline time.Time) error {
+// Connect dials the connection now, if it is not open, instead of on the
+// first Get: a load generator warms its connections before its schedule
+// starts, so the first requests are not late by a dial. It gives up at
+// deadline or when ctx is done; a Conn that failed to connect dials again
+// on its next Get.
+func (k *Conn) Connect(ctx context.Context, deadline time.Time) error {
+	if k.nc != nil {
+		return nil
+	}
+	return k.dial(ctx, deadline)
+}
+
+func (k *Conn) dial(ctx context.Context, deadline time.Time) error {
+	if k.isInterrupted() {
+		return ErrInterrupted // no connection to open and close at once
+	}
 	d := net.Dialer{Deadline: deadline}
-	nc, err := d.Dial("tcp", k.c.addr)
+	nc, err := d.DialContext(ctx, "tcp", k.c.addr)
 	if err != nil {
 		return err
 	}
@@ -126,7 +142,7 @@ func (k *Conn) Get(deadline time.Time) (int, error) {
 	for attempt := 0; ; attempt++ {
 		reused := k.nc != nil
 		if !reused {
-			if err := k.dial(deadline); err != nil {
+			if err := k.dial(context.Background(), deadline); err != nil {
 				return 0, err
 			}
 		}

@@ -2,6 +2,7 @@ package h1client
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -275,4 +276,104 @@ func FuzzResponse(f *testing.F) {
 			t.Fatalf("status %d without error from %q", st, resp)
 		}
 	})
+}
+
+// TestConnect: Connect opens the connection before any request, Get then
+// uses it, and a Connect that failed leaves Get to dial again.
+func TestConnect(t *testing.T) {
+	type result struct{ conns, requests int32 }
+	tests := []struct {
+		name       string
+		prepare    func(t *testing.T, k *Conn) (context.Context, string) // addr override ("" = the server)
+		connects   int
+		wantErr    string
+		before     result // what the server saw after Connect, before any Get
+		gets       int
+		wantGetErr string
+		after      result
+	}{
+		{name: "dials before the first request", connects: 1, before: result{1, 0}, gets: 3, after: result{1, 3}},
+		{name: "a second Connect keeps the connection", connects: 2, before: result{1, 0}, gets: 2, after: result{1, 2}},
+		{name: "refused, then Get dials again", connects: 1,
+			prepare: func(t *testing.T, k *Conn) (context.Context, string) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				addr := ln.Addr().String()
+				ln.Close()
+				return context.Background(), addr
+			},
+			wantErr: "refused", gets: 1, wantGetErr: "refused"},
+		{name: "cancelled context", connects: 1,
+			prepare: func(t *testing.T, k *Conn) (context.Context, string) {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return ctx, ""
+			},
+			wantErr: "canceled", before: result{0, 0}, gets: 1, after: result{1, 1}},
+		{name: "after Interrupt", connects: 1,
+			prepare: func(t *testing.T, k *Conn) (context.Context, string) {
+				k.Interrupt()
+				return context.Background(), ""
+			},
+			wantErr: ErrInterrupted.Error(), before: result{0, 0}, gets: 1, wantGetErr: ErrInterrupted.Error(), after: result{0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns, requests atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				fmt.Fprint(w, "Hello World!")
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			c := client(t, srv.URL)
+			k := c.NewConn()
+			defer k.Close()
+			ctx := context.Background()
+			if tt.prepare != nil {
+				var addr string
+				if ctx, addr = tt.prepare(t, k); addr != "" {
+					c.addr = addr
+				}
+			}
+			var err error
+			for range tt.connects {
+				err = k.Connect(ctx, soon())
+			}
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Connect: %v, want error %q", err, tt.wantErr)
+			}
+			// The server counts a connection once it has accepted it.
+			waitFor(t, func() bool { return conns.Load() == tt.before.conns })
+			if got := (result{conns.Load(), requests.Load()}); got != tt.before {
+				t.Errorf("after Connect the server saw %+v, want %+v", got, tt.before)
+			}
+			for i := range tt.gets {
+				_, err = k.Get(soon())
+				if tt.wantGetErr == "" && err != nil || tt.wantGetErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantGetErr)) {
+					t.Fatalf("Get %d: %v, want error %q", i, err, tt.wantGetErr)
+				}
+			}
+			if tt.wantGetErr == "" {
+				if got := (result{conns.Load(), requests.Load()}); got != tt.after {
+					t.Errorf("after %d Gets the server saw %+v, want %+v", tt.gets, got, tt.after)
+				}
+			}
+		})
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 }
