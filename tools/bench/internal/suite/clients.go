@@ -23,7 +23,10 @@ const (
 	cWrk     = "wrk"
 )
 
-var rateClients = []string{cLoadgen, cFortio, cVegeta}
+var (
+	rateClients = []string{cLoadgen, cFortio, cVegeta}
+	maxClients  = []string{cWrk, cFortio, cVegeta, cLoadgen}
+)
 
 // clientOpts shape one paced client run.
 type clientOpts struct {
@@ -47,10 +50,14 @@ type clientRun struct {
 	inFlight  int64 // highest in-flight the client reported; -1: unknown
 	cpu       time.Duration
 	waited    time.Duration // run-queue wait: runnable, but another process had the CPU
-	maxRSSKB  int64
-	rssTrace  []int64
-	wall      time.Duration
-	note      string
+	// serverWaited is the recording server's run-queue wait during the run
+	// (against the recorder only).
+	serverWaited time.Duration
+	maxRSSKB     int64
+	rssTrace     []int64
+	wall         time.Duration
+	note         string
+	round        int // with -repeat: which run of this rate and client (from 1); 0 otherwise
 }
 
 // fortioConns picks fortio's connection count for a rate: each connection
@@ -227,10 +234,14 @@ func (s *Suite) againstRecorder(client string, delay time.Duration, o clientOpts
 		return clientRun{}, err
 	}
 	defer srv.Stop()
+	wait0 := srv.Waited()
 	run, err := s.runClient(client, "http://"+addr(port)+"/", o)
 	if err != nil {
 		return run, fmt.Errorf("%s at %g rps: %v", client, o.rate, err)
 	}
+	// The recorder's own run-queue wait: a stalled server delays arrivals
+	// as much as a stalled client, and the two must be told apart.
+	run.serverWaited = srv.Waited() - wait0
 	skip := 0
 	if client == cFortio {
 		// One warm-up request per connection precedes fortio's schedule.
@@ -244,16 +255,27 @@ func (s *Suite) againstRecorder(client string, delay time.Duration, o clientOpts
 }
 
 func (s *Suite) accuracy() error {
+	repeat := max(1, s.cfg.Select.Repeat)
 	for _, rate := range s.plan.rates {
-		for _, c := range rateClients {
-			run, err := s.againstRecorder(c, 0, clientOpts{rate: rate, dur: s.plan.rateDur})
-			if err != nil {
-				return err
+		// Rounds outermost within a rate: the clients take turns, so a noisy
+		// spell on the machine does not land on one client's runs only.
+		for round := range repeat {
+			for _, c := range s.clients(SecRate) {
+				run, err := s.againstRecorder(c, 0, clientOpts{rate: rate, dur: s.plan.rateDur})
+				if err != nil {
+					return err
+				}
+				if repeat > 1 {
+					run.round = round + 1
+				}
+				s.res.accuracy = append(s.res.accuracy, run)
+				a := run.server
+				s.logf("   %-8s %6g rps: achieved %.5f  worst window %.4f (s%d)  gap p50 %v p99 %v  p99 %v  RSS %.1f MB  CPU %v  "+
+					"run-queue wait client %v server %v  late %d  server in-flight max %d  windows %v",
+					c, rate, a.Achieved, a.WorstWindow, a.WorstWindowAt, a.Gaps.P50, a.Gaps.P99, run.p99, mb(run.maxRSSKB),
+					run.cpu.Round(time.Millisecond), run.waited.Round(time.Millisecond), run.serverWaited.Round(time.Millisecond),
+					run.late, a.MaxInFlight, a.Windows)
 			}
-			s.res.accuracy = append(s.res.accuracy, run)
-			a := run.server
-			s.logf("   %-8s %6g rps: achieved %.5f  worst window %.4f  gap p50 %v p99 %v  p99 %v  RSS %.1f MB  CPU %v",
-				c, rate, a.Achieved, a.WorstWindow, a.Gaps.P50, a.Gaps.P99, run.p99, mb(run.maxRSSKB), run.cpu.Round(time.Millisecond))
 		}
 	}
 	return nil
@@ -274,7 +296,7 @@ func (s *Suite) maxThroughput() error {
 		return s.runClient(client, "http://"+addr(port)+"/", o)
 	}
 	conns := s.plan.maxConnections
-	for _, c := range []string{cWrk, cFortio, cVegeta, cLoadgen} { // loadgen: REQUESTS_PER_SECOND=max, MAX_IN_FLIGHT=conns
+	for _, c := range s.clients(SecMax) { // loadgen: REQUESTS_PER_SECOND=max, MAX_IN_FLIGHT=conns
 		r, err := run(c, clientOpts{dur: s.plan.maxDur, conns: conns})
 		if err != nil {
 			return fmt.Errorf("%s max: %v", c, err)
@@ -294,7 +316,7 @@ func perCPU(r clientRun) float64 {
 }
 
 func (s *Suite) slowServer() error {
-	for _, c := range rateClients {
+	for _, c := range s.clients(SecSlow) {
 		o := clientOpts{rate: s.plan.slowRate, dur: s.plan.slowDur, sample: 100 * time.Millisecond}
 		if c == cFortio {
 			// fortio's connections are closed loops: give it loadgen's default bound.

@@ -271,17 +271,21 @@ func (s *Suite) openLoopTable() report.Table {
 }
 
 func (s *Suite) accuracyTable() report.Table {
-	t := report.Table{Header: []string{"rate", "client", "arrivals / target", "worst 1-s window", "gap p1 / p50 / p99 / max (ideal)", "client p99", "peak RSS MB", "CPU ms / 1k req", "client run-queue wait s"}}
+	t := report.Table{Header: []string{"rate", "client", "arrivals / target", "worst 1-s window", "gap p1 / p50 / p99 / max (ideal)", "client p99", "peak RSS MB", "CPU ms / 1k req", "run-queue wait s, client / server"}}
 	for _, r := range s.res.accuracy {
 		a := r.server
 		cpu := "-"
 		if a.Count > 0 {
 			cpu = fmt.Sprintf("%.1f", r.cpu.Seconds()*1000/float64(a.Count)*1000)
 		}
-		t.Add(fmt.Sprintf("%g", r.rate), r.client, fmt.Sprintf("%d / %.0f = %.4f", a.Count, r.rate*r.dur.Seconds(), a.Achieved),
+		client := r.client
+		if r.round > 0 {
+			client = fmt.Sprintf("%s #%d", client, r.round)
+		}
+		t.Add(fmt.Sprintf("%g", r.rate), client, fmt.Sprintf("%d / %.0f = %.4f", a.Count, r.rate*r.dur.Seconds(), a.Achieved),
 			fmt.Sprintf("%s (s%d)", pct(a.WorstWindow), a.WorstWindowAt),
 			fmt.Sprintf("%s / %s / %s / %s (%s)", dur(a.Gaps.P1), dur(a.Gaps.P50), dur(a.Gaps.P99), dur(a.Gaps.Max), dur(a.Gaps.Ideal)),
-			dur(r.p99), fmt.Sprintf("%.1f", mb(r.maxRSSKB)), cpu, fmt.Sprintf("%.2f", r.waited.Seconds()))
+			dur(r.p99), fmt.Sprintf("%.1f", mb(r.maxRSSKB)), cpu, fmt.Sprintf("%.2f / %.2f", r.waited.Seconds(), r.serverWaited.Seconds()))
 	}
 	return t
 }
@@ -326,10 +330,14 @@ func (s *Suite) startupTable() report.Table {
 }
 
 func (s *Suite) mode() string {
+	m := "full"
 	if s.cfg.Quick {
-		return "QUICK=1 (short runs, fewer rates: a smoke test, not the reference numbers)"
+		m = "QUICK=1 (short runs, fewer rates: a smoke test, not the reference numbers)"
 	}
-	return "full"
+	if s.cfg.Select.Partial() {
+		m += ", partial: " + s.cfg.Select.String() + " (what was left out is shown as not measured)"
+	}
+	return m
 }
 
 // terminal is what `make bench` prints at the end.
@@ -413,7 +421,7 @@ func (s *Suite) document() string {
 	d.Heading(2, "3. Rate accuracy: loadgen beside fortio and vegeta")
 	d.Para("Each client is asked for R requests per second for %s against a fresh recording server (tools/bench/cmd/recorder) "+
 		"that timestamps every arrival. *arrivals / target* counts everything that arrived (fortio's one warm-up request per connection is "+
-		"left out). Windows are consecutive 1-second windows starting half an interval before the first arrival; the worst is the largest "+
+		"left out; loadgen sends none: it opens its first connections before its schedule starts). Windows are consecutive 1-second windows starting half an interval before the first arrival; the worst is the largest "+
 		"|count/R - 1| and sN is its index. Gaps are the times between consecutive arrivals. *Client p99* is the client's own figure: loadgen "+
 		"measures from each request's scheduled send time, fortio and vegeta from the actual send. RSS is the client's peak (getrusage maxrss); "+
 		"CPU is the client's user+system time per 1,000 arrivals. fortio runs with `-uniform` and -c 1 up to 100 rps, 2 at 1,000 and R/500 (at most 32) above; "+

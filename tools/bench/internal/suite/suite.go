@@ -33,6 +33,7 @@ type Config struct {
 	Quick     bool
 	ServerCPU string
 	ClientCPU string
+	Select    Selection // the zero value: everything
 	Log       io.Writer // progress
 	Stdout    io.Writer // the final table
 }
@@ -94,6 +95,9 @@ type Suite struct {
 // Run runs everything and writes the report.
 func Run(cfg Config) error {
 	s := &Suite{cfg: cfg, plan: planFor(cfg.Quick), bin: map[string]string{}, t0: time.Now()}
+	if cfg.Select.Rates != nil {
+		s.plan.rates = cfg.Select.Rates
+	}
 	tmp, err := os.MkdirTemp("", "asm-ready-bench-")
 	if err != nil {
 		return err
@@ -104,18 +108,21 @@ func Run(cfg Config) error {
 		return err
 	}
 	steps := []struct {
-		name string
-		fn   func() error
+		key, name string
+		fn        func() error
 	}{
-		{"1 fixed-connection throughput (wrk)", s.servers},
-		{"2 open-loop latency", s.openLoop},
-		{"3 rate accuracy", s.accuracy},
-		{"4 maximum throughput per client CPU-second", s.maxThroughput},
-		{"5 slow server", s.slowServer},
-		{"6 startup and size", s.startup},
-		{"Go micro-benchmarks", s.micro},
+		{SecThroughput, "1 fixed-connection throughput (wrk)", s.servers},
+		{SecOpenLoop, "2 open-loop latency", s.openLoop},
+		{SecRate, "3 rate accuracy", s.accuracy},
+		{SecMax, "4 maximum throughput per client CPU-second", s.maxThroughput},
+		{SecSlow, "5 slow server", s.slowServer},
+		{SecStartup, "6 startup and size", s.startup},
+		{SecMicro, "Go micro-benchmarks", s.micro},
 	}
 	for _, st := range steps {
+		if !s.wants(st.key) {
+			continue
+		}
 		s.logf("== %s", st.name)
 		start := time.Now()
 		if err := st.fn(); err != nil {
