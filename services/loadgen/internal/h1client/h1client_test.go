@@ -29,26 +29,34 @@ func client(t testing.TB, raw string) *Client {
 	return c
 }
 
-func soon() time.Time { return time.Now().Add(5 * time.Second) }
-
-// TestAgainstNetHTTP: bodies of every framing net/http produces, on one
-// kept-alive connection; the server sees our request line and headers.
-func TestAgainstNetHTTP(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != "GET" || r.URL.RequestURI() != "/p?q=1" || r.UserAgent() != "test-agent" || r.Host == "" {
-			http.Error(w, "bad request line", 400)
-			return
-		}
-		fmt.Fprint(w, "Hello World!")
-	}))
+// countingServer is a loopback server running h that counts the
+// connections it accepts; it is closed when the test ends.
+func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	conns := new(atomic.Int32)
+	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
 	srv.Start()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv, conns
+}
+
+func soon() time.Time { return time.Now().Add(5 * time.Second) }
+
+// TestAgainstNetHTTP: bodies of every framing net/http produces, on one
+// kept-alive connection; the server sees our request line and headers.
+func TestAgainstNetHTTP(t *testing.T) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != "GET" || r.URL.RequestURI() != "/p?q=1" || r.UserAgent() != "test-agent" || r.Host == "" {
+			http.Error(w, "bad request line", 400)
+			return
+		}
+		fmt.Fprint(w, "Hello World!")
+	})
 	k := client(t, srv.URL+"/p?q=1").NewConn()
 	defer k.Close()
 	for i := range 50 {
@@ -321,18 +329,11 @@ func TestConnect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var conns, requests atomic.Int32
-			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var requests atomic.Int32
+			srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 				requests.Add(1)
 				fmt.Fprint(w, "Hello World!")
-			}))
-			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-				if s == http.StateNew {
-					conns.Add(1)
-				}
-			}
-			srv.Start()
-			defer srv.Close()
+			})
 			c := client(t, srv.URL)
 			k := c.NewConn()
 			defer k.Close()
