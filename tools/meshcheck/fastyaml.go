@@ -26,16 +26,20 @@ import (
 // and the caller runs yaml.v3 exactly as before. FuzzFastPathMatchesYAML and
 // TestFastPathRandomDocuments compare every accepted input with the library.
 func parseFast(src string) (root *fnode, ok bool) {
+	sc := scratchPool.Get().(*fastScratch)
+	defer sc.release()
+	return sc.parse(src, false)
+}
+
+// parse is parseFast on sc's memory. With reuse, the tree is built in sc's
+// node slabs and is valid only until sc parses again or is released: the
+// caller converts it (JSON, yaml.Node) and lets it go, so a clean document
+// costs no node allocations at all.
+func (sc *fastScratch) parse(src string, reuse bool) (root *fnode, ok bool) {
 	if len(src) > math.MaxInt32 {
 		return nil, false // positions are int32
 	}
-	sc := scratchPool.Get().(*fastScratch)
-	defer func() {
-		clear(sc.kids) // a rejected document leaves children behind
-		sc.kids = sc.kids[:0]
-		scratchPool.Put(sc)
-	}()
-	p := fastParser{src: src, fastScratch: sc}
+	p := fastParser{src: src, fastScratch: sc, reuse: reuse}
 	if !p.scan() {
 		return nil, false
 	}
@@ -53,6 +57,13 @@ func parseFast(src string) (root *fnode, ok bool) {
 		return nil, false
 	}
 	return root, true
+}
+
+// release returns sc to the pool.
+func (sc *fastScratch) release() {
+	clear(sc.kids) // a rejected document leaves children behind
+	sc.kids = sc.kids[:0]
+	scratchPool.Put(sc)
 }
 
 // fnode is the fast path's node: what a yaml.Node holds for this subset
@@ -205,6 +216,7 @@ type fastParser struct {
 	src   string
 	i     int // the line being parsed
 	depth int
+	reuse bool     // build the tree in the scratch's slabs
 	nodes []fnode  // slab the nodes come from: one allocation, not one per node
 	slab  []*fnode // slab the kids slices come from
 }
@@ -214,6 +226,8 @@ type fastScratch struct {
 	lines []fastLine
 	kids  []*fnode // stack of children of the collections being parsed
 	buf   []byte   // scalars that need unescaping or folding
+	nodes []fnode  // node slab kept for reuse (fastParser.reuse)
+	slab  []*fnode // kids slab kept for reuse
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(fastScratch) }}
@@ -263,8 +277,18 @@ func (p *fastParser) scan() bool {
 		}
 		start = end + 1
 	}
-	p.nodes = make([]fnode, 0, 2*content+4)
-	p.slab = make([]*fnode, 0, 2*content+4)
+	need := 2*content + 4
+	if !p.reuse {
+		p.nodes = make([]fnode, 0, need)
+		p.slab = make([]*fnode, 0, need)
+		return true
+	}
+	if cap(p.fastScratch.nodes) < need {
+		p.fastScratch.nodes = make([]fnode, 0, need)
+		p.fastScratch.slab = make([]*fnode, 0, need)
+	}
+	p.nodes = p.fastScratch.nodes[:0]
+	p.slab = p.fastScratch.slab[:0]
 	return true
 }
 

@@ -305,7 +305,9 @@ func helmSource(d []byte) string {
 // parseChunk decodes the YAML documents in one chunk (usually one).
 func parseChunk(c chunk, name string) (objs []*Object, errs InputErrors) {
 	if !generalOnly {
-		if root, ok := parseFast(c.text); ok {
+		sc := scratchPool.Get().(*fastScratch)
+		defer sc.release()
+		if root, ok := sc.parse(c.text, true); ok {
 			if objs, ok := decodeFast(root, name, c); ok {
 				return objs, nil
 			}
@@ -365,7 +367,7 @@ func decodeFast(root *fnode, name string, c chunk) ([]*Object, bool) {
 		APIVersion: apiVersion, Kind: kind, Namespace: meta.GetNamespace(), Name: meta.GetName(),
 		Labels: meta.GetLabels(), Annotations: meta.GetAnnotations(),
 		File: name, Line: int(root.line) + c.line - 1, Source: c.source, Typed: typed,
-		lazy: &lazyTree{fast: root}, line: c.line,
+		lazy: &lazyTree{text: c.text}, line: c.line,
 	}
 	if o.Name == "" {
 		if meta.GetGenerateName() == "" {

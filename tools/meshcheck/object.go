@@ -33,16 +33,17 @@ type Object struct {
 	Typed any
 
 	node *yaml.Node // the object's mapping node, for field line numbers
-	lazy *lazyTree  // or the fast path's tree, made a yaml.Node tree on first use
+	lazy *lazyTree  // or the fast path's text, made a yaml.Node tree on first use
 	line int        // offset added to node lines: node line 1 == file line `line`
 }
 
-// lazyTree keeps a fast-path object's compact tree until a line number is
-// wanted: most objects never need one, and a yaml.Node tree is three times
-// the memory.
+// lazyTree keeps a fast-path object's document text until a line number is
+// wanted, and parses it again then: most objects never need one, and keeping
+// every tree would cost more memory (and garbage collection) than the rare
+// second parse costs time.
 type lazyTree struct {
 	once sync.Once
-	fast *fnode
+	text string
 	node *yaml.Node
 }
 
@@ -52,8 +53,12 @@ func (o *Object) tree() *yaml.Node {
 		return o.node
 	}
 	o.lazy.once.Do(func() {
-		o.lazy.node = o.lazy.fast.yaml()
-		o.lazy.fast = nil
+		// The text took the fast path once and parsing is deterministic;
+		// were it ever to fail, LineOf falls back to the object's line.
+		if root, ok := parseFast(o.lazy.text); ok {
+			o.lazy.node = root.yaml()
+		}
+		o.lazy.text = ""
 	})
 	return o.lazy.node
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/asm-ready/asm-ready/tools/meshcheck/internal/cli"
 )
@@ -14,6 +15,15 @@ var (
 	commit  = "unknown"
 )
 
+// gcPercent is the collector's target for a run: meshcheck is a short batch
+// job whose heap is almost all live objects until it exits, so the default
+// (100) spends a fifth of a 10,000-object run re-marking them; 400 takes
+// 0.25 s to 0.21 s for ~10% more peak memory. GOGC, when set, wins.
+const gcPercent = 400
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(cli.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, version, commit))
 }
