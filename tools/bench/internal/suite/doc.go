@@ -411,6 +411,10 @@ func (s *Suite) document() string {
 	d.Bullets(notes...)
 	d.Table(s.serverTable())
 	d.Para("The Python server speaks HTTP/1.0 and closes every connection, so wrk reconnects for each request (its \"read\" socket errors are those closes, not failures).")
+	d.Para("The calibration row is the bare server burning a fixed %v of CPU per request: how a known cost per request shows in req/s "+
+		"here, in the same run. Under wrk on a shared VM such a cost tends to show as more than itself (while the server works, wrk more "+
+		"often sleeps, and each response then pays in its write system call for waking it), and the row's spread over the rounds is the "+
+		"noise to read the other ratios against.", calibrationWork)
 
 	d.Heading(2, "2. helloserver at an open-loop 1,000 rps")
 	d.Para("vegeta attack -rate %g/1s -max-workers %d for %s (open loop: requests are sent on schedule whether or not earlier ones have returned, "+

@@ -61,7 +61,7 @@ type plan struct {
 
 func planFor(quick bool) plan {
 	p := plan{
-		rounds: 3, warmup: time.Second, measure: 4 * time.Second, wrkConns: 50,
+		rounds: 5, warmup: time.Second, measure: 4 * time.Second, wrkConns: 50,
 		openLoopRate: 1000, openLoop: 6 * time.Second,
 		rates:    []float64{1, 10, 100, 1000, 5000, 10000, 20000},
 		rateDur:  10 * time.Second,
@@ -71,7 +71,7 @@ func planFor(quick bool) plan {
 		loadgenRSSGoalRate: 10000, fortioSlowConnections: 256, maxConnections: 16,
 	}
 	if quick {
-		p.warmup, p.measure = 0, 2*time.Second // no warm-up: a smoke test
+		p.rounds, p.warmup, p.measure = 3, 0, 2*time.Second // no warm-up: a smoke test
 		p.openLoop = 3 * time.Second
 		p.rates, p.rateDur = []float64{10, 1000, 10000}, 3*time.Second
 		p.maxDur = 2 * time.Second
