@@ -1,7 +1,9 @@
 package suite
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,6 +60,9 @@ type clientRun struct {
 	wall         time.Duration
 	note         string
 	round        int // with -repeat: which run of this rate and client (from 1); 0 otherwise
+	// killedAfter is set when a comparison client did not finish in time
+	// and was killed: its own report is lost, what the server saw is not.
+	killedAfter time.Duration
 }
 
 // fortioConns picks fortio's connection count for a rate: each connection
@@ -72,6 +77,19 @@ func fortioConns(rate float64) int {
 	default:
 		return min(32, int(rate/500))
 	}
+}
+
+// label names the run in tables: the client, its round with -repeat, and
+// whether it had to be killed.
+func (r clientRun) label() string {
+	l := r.client
+	if r.round > 0 {
+		l = fmt.Sprintf("%s #%d", l, r.round)
+	}
+	if r.killedAfter > 0 {
+		l += fmt.Sprintf(" (killed after %v, did not finish)", r.killedAfter)
+	}
+	return l
 }
 
 // runClient runs one client against url and parses its own report.
@@ -123,6 +141,10 @@ func (s *Suite) runClient(client, url string, o clientOpts) (clientRun, error) {
 		argv := []string{s.bin["fortio"], "load", "-qps", qps, "-t", o.dur.String(), "-c", strconv.Itoa(c),
 			"-uniform", "-p", "50,99,99.9", "-timeout", "5s", "-loglevel", "Warning", "-json", out, url}
 		res = s.l.Run(launch.RunOptions{Label: "fortio load", CPU: s.cfg.ClientCPU, Argv: argv, Timeout: timeout, Sample: o.sample})
+		if killed(client, res.Err) {
+			run.killedAfter = timeout
+			break
+		}
 		if res.Err != nil {
 			return run, res.Err
 		}
@@ -149,6 +171,10 @@ func (s *Suite) runClient(client, url string, o clientOpts) (clientRun, error) {
 		}
 		res = s.l.Run(launch.RunOptions{Label: "vegeta attack", CPU: s.cfg.ClientCPU, Argv: argv,
 			Stdin: "GET " + url + "\n", Timeout: timeout, Sample: o.sample})
+		if killed(client, res.Err) {
+			run.killedAfter = timeout
+			break
+		}
 		if res.Err != nil {
 			return run, res.Err
 		}
@@ -178,6 +204,14 @@ func (s *Suite) runClient(client, url string, o clientOpts) (clientRun, error) {
 	}
 	run.cpu, run.maxRSSKB, run.rssTrace, run.wall, run.waited = res.Usage.CPU, res.Usage.MaxRSS, res.RSSTrace, res.Wall, res.Waited
 	return run, nil
+}
+
+// killed reports whether err is a comparison client (fortio, vegeta) that
+// was killed for overrunning its time: that is how it fared, a result to
+// report beside the others (unbounded vegeta collapses at high rates), not
+// a broken measurement. loadgen overrunning is a failure of the product.
+func killed(client string, err error) bool {
+	return client != cLoadgen && errors.Is(err, context.DeadlineExceeded)
 }
 
 // capture runs a helper (vegeta report/encode) on both CPUs, after the

@@ -168,7 +168,7 @@ func (s *Suite) pacedCPU() string {
 	per := map[string]float64{}
 	var rate float64
 	for _, r := range s.res.accuracy {
-		if r.server.Count > 0 && r.cpu > 0 && (r.client == cLoadgen || r.client == cFortio) {
+		if r.server.Count > 0 && r.cpu > 0 && r.killedAfter == 0 && (r.client == cLoadgen || r.client == cFortio) {
 			if r.rate > rate {
 				rate, per = r.rate, map[string]float64{}
 			}
@@ -278,11 +278,7 @@ func (s *Suite) accuracyTable() report.Table {
 		if a.Count > 0 {
 			cpu = fmt.Sprintf("%.1f", r.cpu.Seconds()*1000/float64(a.Count)*1000)
 		}
-		client := r.client
-		if r.round > 0 {
-			client = fmt.Sprintf("%s #%d", client, r.round)
-		}
-		t.Add(fmt.Sprintf("%g", r.rate), client, fmt.Sprintf("%d / %.0f = %.4f", a.Count, r.rate*r.dur.Seconds(), a.Achieved),
+		t.Add(fmt.Sprintf("%g", r.rate), r.label(), fmt.Sprintf("%d / %.0f = %.4f", a.Count, r.rate*r.dur.Seconds(), a.Achieved),
 			fmt.Sprintf("%s (s%d)", pct(a.WorstWindow), a.WorstWindowAt),
 			fmt.Sprintf("%s / %s / %s / %s (%s)", dur(a.Gaps.P1), dur(a.Gaps.P50), dur(a.Gaps.P99), dur(a.Gaps.Max), dur(a.Gaps.Ideal)),
 			dur(r.p99), fmt.Sprintf("%.1f", mb(r.maxRSSKB)), cpu, fmt.Sprintf("%.2f / %.2f", r.waited.Seconds(), r.serverWaited.Seconds()))
@@ -293,7 +289,7 @@ func (s *Suite) accuracyTable() report.Table {
 func (s *Suite) maxTable() report.Table {
 	t := report.Table{Header: []string{"client", "how", "requests OK", "req/s", "client CPU s", "req per client CPU-s", "peak RSS MB", "client run-queue wait s"}}
 	for _, r := range s.res.maxRuns {
-		t.Add(r.client, r.note, fmt.Sprint(r.ok), fmt.Sprintf("%.0f", float64(r.ok)/s.plan.maxDur.Seconds()),
+		t.Add(r.label(), r.note, fmt.Sprint(r.ok), fmt.Sprintf("%.0f", float64(r.ok)/s.plan.maxDur.Seconds()),
 			fmt.Sprintf("%.2f", r.cpu.Seconds()), fmt.Sprintf("%.0f", perCPU(r)), fmt.Sprintf("%.1f", mb(r.maxRSSKB)), fmt.Sprintf("%.2f", r.waited.Seconds()))
 	}
 	return t
@@ -306,7 +302,7 @@ func (s *Suite) slowTable() report.Table {
 		if r.late >= 0 {
 			late = fmt.Sprint(r.late)
 		}
-		t.Add(r.client+" "+r.note, fmt.Sprintf("%d / %.0f = %.3f", r.server.Count, r.rate*r.dur.Seconds(), r.server.Achieved),
+		t.Add(r.label()+" "+r.note, fmt.Sprintf("%d / %.0f = %.3f", r.server.Count, r.rate*r.dur.Seconds(), r.server.Achieved),
 			fmt.Sprint(r.server.MaxInFlight), late, fmt.Sprint(r.completed), dur(r.p99), rssTrace(r), dur(r.wall))
 	}
 	return t
