@@ -108,8 +108,27 @@ type checker struct {
 	opts     Options
 	ignore   map[string]bool
 	report   Report
-	order    map[*Object]int
+	order    *objectOrder
 	extraAnn map[*Object]map[string]string // pod template annotations, for suppression
+}
+
+// objectOrder is each object's position in the input, which orders the
+// findings. Only findings and Services selecting the same pods need it,
+// so the index is built on first use, once for every part of a run.
+type objectOrder struct {
+	objs []*Object
+	once sync.Once
+	pos  map[*Object]int
+}
+
+func (o *objectOrder) of(obj *Object) int {
+	o.once.Do(func() {
+		o.pos = make(map[*Object]int, len(o.objs))
+		for i, x := range o.objs {
+			o.pos[x] = i
+		}
+	})
+	return o.pos[obj]
 }
 
 // Check runs every rule over objs. It never fails: input problems are
@@ -118,7 +137,7 @@ func Check(objs []*Object, opts Options) Report {
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
 	}
-	c := &checker{opts: opts, ignore: map[string]bool{}, order: make(map[*Object]int, len(objs)), extraAnn: map[*Object]map[string]string{}}
+	c := &checker{opts: opts, ignore: map[string]bool{}, order: &objectOrder{objs: objs}, extraAnn: map[*Object]map[string]string{}}
 	for _, id := range opts.Ignore {
 		if r, ok := LookupRule(id); ok {
 			c.ignore[r.ID] = true
@@ -126,11 +145,20 @@ func Check(objs []*Object, opts Options) Report {
 	}
 	c.report.Objects = len(objs)
 
-	present := make(map[objectKey]bool, len(objs)) // every object, for owner lookups
+	// Every object, for owner lookups: built only when an object names a
+	// controlling owner, which rendered manifests almost never do.
+	var present map[objectKey]bool
+	inInput := func(k objectKey) bool {
+		if present == nil {
+			present = make(map[objectKey]bool, len(objs))
+			for _, o := range objs {
+				present[objectKey{o.Kind, c.nsOf(o), o.Name}] = true
+			}
+		}
+		return present[k]
+	}
 	var namespaces []*Object
-	for i, o := range objs {
-		c.order[o] = i
-		present[objectKey{o.Kind, c.nsOf(o), o.Name}] = true
+	for _, o := range objs {
 		if ns, ok := o.Typed.(*corev1.Namespace); ok && ns != nil {
 			namespaces = append(namespaces, o)
 		}
@@ -142,7 +170,7 @@ func Check(objs []*Object, opts Options) Report {
 	byPair := make(map[labelPair][]*service, len(objs)/2) // Services indexed under one selector pair
 	pairFreq := make(map[labelPair]int, len(objs))        // Services selecting on each pair
 	for _, o := range objs {
-		if w := c.workloadOf(o, present); w != nil {
+		if w := c.workloadOf(o, inInput); w != nil {
 			workloads = append(workloads, w)
 			if w.meta != nil && len(w.meta.Annotations) > 0 {
 				c.extraAnn[o] = w.meta.Annotations
@@ -194,7 +222,9 @@ func Check(objs []*Object, opts Options) Report {
 				}
 			}
 		}
-		sort.Slice(w.services, func(i, j int) bool { return c.order[w.services[i].obj] < c.order[w.services[j].obj] })
+		if len(w.services) > 1 {
+			sort.Slice(w.services, func(i, j int) bool { return c.order.of(w.services[i].obj) < c.order.of(w.services[j].obj) })
+		}
 	}
 
 	c.checkAll(services, workloads)
@@ -288,7 +318,7 @@ func (c *checker) emit(o *Object, ruleID string, line int, msg string) {
 		Rule: r.ID, RuleName: r.Name, Severity: r.Severity, IstioCode: r.IstioCode,
 		Kind: o.Kind, Namespace: c.nsOf(o), Name: o.Name,
 		File: o.File, Line: line, Source: o.Source,
-		Message: msg, Fix: r.Fix, order: c.order[o],
+		Message: msg, Fix: r.Fix, order: c.order.of(o),
 	}
 	switch {
 	case ignoredBy(o.Annotations, r) || ignoredBy(c.extraAnn[o], r):
@@ -318,7 +348,7 @@ func ignoredBy(ann map[string]string, r *Rule) bool {
 // workloadOf returns the pod-running view of o, or nil when o runs no pods
 // of its own (not a workload, or a Pod/ReplicaSet whose controller is in the
 // input and is checked instead).
-func (c *checker) workloadOf(o *Object, present map[objectKey]bool) *workload {
+func (c *checker) workloadOf(o *Object, inInput func(objectKey) bool) *workload {
 	w := &workload{obj: o, ns: c.nsOf(o), serving: true}
 	var owners []metav1.OwnerReference
 	switch t := o.Typed.(type) {
@@ -353,7 +383,7 @@ func (c *checker) workloadOf(o *Object, present map[objectKey]bool) *workload {
 		if ref.Controller == nil || !*ref.Controller {
 			continue
 		}
-		if present[objectKey{ref.Kind, w.ns, ref.Name}] {
+		if inInput(objectKey{ref.Kind, w.ns, ref.Name}) {
 			return nil // reported through its owner
 		}
 		if ref.Kind == "Job" || ref.Kind == "CronJob" {
