@@ -166,9 +166,6 @@ func Check(objs []*Object, opts Options) Report {
 
 	var workloads []*workload
 	var services []*service
-	// Sized up front: growing maps of 10,000s of entries costs more than filling them.
-	byPair := make(map[labelPair][]*service, len(objs)/2) // Services indexed under one selector pair
-	pairFreq := make(map[labelPair]int, len(objs))        // Services selecting on each pair
 	for _, o := range objs {
 		if w := c.workloadOf(o, inInput); w != nil {
 			workloads = append(workloads, w)
@@ -181,51 +178,11 @@ func Check(objs []*Object, opts Options) Report {
 			sv := &service{obj: o, svc: s, ns: c.nsOf(o)}
 			if len(s.Spec.Selector) > 0 && s.Spec.Type != corev1.ServiceTypeExternalName {
 				sv.sel = s.Spec.Selector
-				for k, v := range s.Spec.Selector {
-					pairFreq[labelPair{sv.ns, k, v}]++
-				}
 			}
 			services = append(services, sv)
 		}
 	}
-	// Index each Service under its rarest selector pair: a pod must carry
-	// every pair, so only Services indexed under one of its labels can
-	// select it, and a rare key keeps each bucket small (app=x rather than
-	// the instance label every Service of a release shares).
-	for _, sv := range services {
-		if sv.sel == nil {
-			continue
-		}
-		var best labelPair
-		bestN := 0
-		for k, v := range sv.sel {
-			p := labelPair{sv.ns, k, v}
-			n := pairFreq[p]
-			if bestN == 0 || n < bestN || (n == bestN && (k < best.key || k == best.key && v < best.value)) {
-				best, bestN = p, n
-			}
-		}
-		byPair[best] = append(byPair[best], sv)
-	}
-
-	// Match Services to workloads: a Service can only select pods carrying
-	// its first selector pair, so only those candidates are tested.
-	for _, w := range workloads {
-		if w.meta == nil {
-			continue
-		}
-		for k, v := range w.meta.Labels {
-			for _, s := range byPair[labelPair{w.ns, k, v}] {
-				if s.selects(w.meta.Labels) {
-					w.services = append(w.services, s)
-					s.workloads = append(s.workloads, w)
-				}
-			}
-		}
-		if len(w.services) > 1 {
-			sort.Slice(w.services, func(i, j int) bool { return c.order.of(w.services[i].obj) < c.order.of(w.services[j].obj) })
-		}
-	}
+	c.match(services, workloads)
 
 	c.checkAll(services, workloads)
 	c.checkNamespaces(namespaces, workloads)
@@ -239,6 +196,88 @@ func Check(objs []*Object, opts Options) Report {
 		c.report.Suppressed = []Finding{}
 	}
 	return c.report
+}
+
+// match links every Service to the workloads it selects, in input order.
+// A Service selects only in its own namespace, so large inputs are split by
+// namespace over every CPU, each part with its own index; each Service and
+// workload is written by one part only.
+func (c *checker) match(services []*service, workloads []*workload) {
+	parts := runtime.GOMAXPROCS(0)
+	if len(services)+len(workloads) < parallelCheckMin || parts < 2 {
+		parts = 1
+	}
+	// Namespaces are dealt to the parts in order of first appearance.
+	part := make(map[string]int)
+	partOf := func(ns string) int {
+		p, ok := part[ns]
+		if !ok {
+			p = len(part) % parts
+			part[ns] = p
+		}
+		return p
+	}
+	svcs := make([][]*service, parts)
+	wls := make([][]*workload, parts)
+	for _, s := range services {
+		if s.sel != nil {
+			p := partOf(s.ns)
+			svcs[p] = append(svcs[p], s)
+		}
+	}
+	for _, w := range workloads {
+		if w.meta != nil {
+			p := partOf(w.ns)
+			wls[p] = append(wls[p], w)
+		}
+	}
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() { c.matchPart(svcs[p], wls[p]) })
+	}
+	wg.Wait()
+}
+
+// matchPart is match over the Services and workloads of some namespaces.
+func (c *checker) matchPart(services []*service, workloads []*workload) {
+	// Sized up front: growing maps of 10,000s of entries costs more than filling them.
+	pairFreq := make(map[labelPair]int, 2*len(services)) // Services selecting on each pair
+	for _, sv := range services {
+		for k, v := range sv.sel {
+			pairFreq[labelPair{sv.ns, k, v}]++
+		}
+	}
+	// Index each Service under its rarest selector pair: a pod must carry
+	// every pair, so only Services indexed under one of its labels can
+	// select it, and a rare key keeps each bucket small (app=x rather than
+	// the instance label every Service of a release shares).
+	byPair := make(map[labelPair][]*service, len(services))
+	for _, sv := range services {
+		var best labelPair
+		bestN := 0
+		for k, v := range sv.sel {
+			p := labelPair{sv.ns, k, v}
+			n := pairFreq[p]
+			if bestN == 0 || n < bestN || (n == bestN && (k < best.key || k == best.key && v < best.value)) {
+				best, bestN = p, n
+			}
+		}
+		byPair[best] = append(byPair[best], sv)
+	}
+	// Only the Services indexed under one of a pod's labels are tested.
+	for _, w := range workloads {
+		for k, v := range w.meta.Labels {
+			for _, s := range byPair[labelPair{w.ns, k, v}] {
+				if s.selects(w.meta.Labels) {
+					w.services = append(w.services, s)
+					s.workloads = append(s.workloads, w)
+				}
+			}
+		}
+		if len(w.services) > 1 {
+			sort.Slice(w.services, func(i, j int) bool { return c.order.of(w.services[i].obj) < c.order.of(w.services[j].obj) })
+		}
+	}
 }
 
 // parallelCheckMin is the number of Services and workloads from which

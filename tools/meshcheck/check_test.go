@@ -241,6 +241,12 @@ func TestCheckParallelSameReport(t *testing.T) {
 	data = strings.ReplaceAll(data, "targetPort: http", "targetPort: web") // every Service: MC021
 	data = strings.ReplaceAll(data, "        version: v1\n", "")           // every workload: MC013
 	data = strings.Replace(data, "  namespace: ns3\n", "  namespace: ns3\n  annotations:\n    "+IgnoreAnnotation+": MC021\n", 5)
+	// Services selecting every Deployment of their namespace: workloads
+	// with several Services, and findings that list several workloads.
+	for ns := range 10 {
+		data += fmt.Sprintf("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: all\n  namespace: ns%d\nspec:\n"+
+			"  selector:\n    app.kubernetes.io/instance: bench\n  ports:\n    - name: http\n      port: 81\n      targetPort: web\n", ns)
+	}
 	objs, err := Parse(strings.NewReader(data), "big.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -252,6 +258,15 @@ func TestCheckParallelSameReport(t *testing.T) {
 	defer func(n int) { parallelCheckMin = n }(parallelCheckMin)
 	parallelCheckMin = len(objs) + 1
 	seq := Check(objs, Options{})
+	several := 0
+	for _, f := range seq.Findings {
+		if f.Name == "all" && strings.Count(f.Message, "Deployment") > 1 {
+			several++
+		}
+	}
+	if several != 10 {
+		t.Errorf("%d findings on the namespace-wide Services name several workloads, want 10", several)
+	}
 	if len(seq.Findings) < len(objs)/2 || len(seq.Suppressed) == 0 {
 		t.Fatalf("the input should have findings on most objects and suppressions: %d findings, %d suppressed", len(seq.Findings), len(seq.Suppressed))
 	}
