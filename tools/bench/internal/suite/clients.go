@@ -61,7 +61,9 @@ type clientRun struct {
 	note         string
 	round        int // with -repeat: which run of this rate and client (from 1); 0 otherwise
 	// killedAfter is set when a comparison client did not finish in time
-	// and was killed: its own report is lost, what the server saw is not.
+	// and was killed: its own report is lost; against the recording server
+	// (rate and slow-server sections) what the server saw is kept, in max
+	// mode nothing is.
 	killedAfter time.Duration
 }
 
