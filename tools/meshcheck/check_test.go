@@ -3,7 +3,11 @@ package meshcheck
 import (
 	"fmt"
 	"reflect"
+	"regexp"
+	"runtime"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -254,14 +258,30 @@ func TestCheckParallelSameReport(t *testing.T) {
 	if len(objs) < 2*parallelCheckMin {
 		t.Fatalf("only %d objects: too few to check in parallel", len(objs))
 	}
+	// Several parts even on a one-CPU machine: the parts' goroutines then
+	// interleave, which is all the comparison needs.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	par := Check(objs, Options{})
 	defer func(n int) { parallelCheckMin = n }(parallelCheckMin)
 	parallelCheckMin = len(objs) + 1
 	seq := Check(objs, Options{})
+	// Both runs must list a Service's workloads in input order (app0,
+	// app100, app200 ... in ns0): the same order is not enough.
 	several := 0
-	for _, f := range seq.Findings {
-		if f.Name == "all" && strings.Count(f.Message, "Deployment") > 1 {
+	for _, f := range par.Findings {
+		if f.Name != "all" {
+			continue
+		}
+		var nums []int
+		for _, m := range regexp.MustCompile(`Deployment app(\d+)`).FindAllStringSubmatch(f.Message, -1) {
+			n, _ := strconv.Atoi(m[1])
+			nums = append(nums, n)
+		}
+		if len(nums) > 1 {
 			several++
+		}
+		if !slices.IsSorted(nums) {
+			t.Errorf("%s/%s lists its workloads out of input order: %v", f.Namespace, f.Name, nums)
 		}
 	}
 	if several != 10 {
