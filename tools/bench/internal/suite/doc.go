@@ -27,6 +27,7 @@ type results struct {
 	slow         []clientRun
 	startup      []startupResult
 	micro        []microResult
+	inProcess    *inProcessCost // helloserver's, from the micro-benchmarks
 	failures     []string
 	total        time.Duration
 }
@@ -425,6 +426,9 @@ func (s *Suite) document() string {
 		"noise to read the other ratios against; in interleaved pairs on this machine the %v showed as about twice that in "+
 		"server CPU per request under wrk (the client sleeps more, and each response pays in its write system call for waking it).",
 		calibrationWork, calibrationWork)
+	if c := s.res.inProcess; c != nil {
+		d.Para("%s", c.para())
+	}
 
 	d.Heading(2, "2. helloserver at an open-loop 1,000 rps")
 	d.Para("vegeta attack -rate %g/1s -max-workers %d for %s (open loop: requests are sent on schedule whether or not earlier ones have returned, "+

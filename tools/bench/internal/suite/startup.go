@@ -122,6 +122,11 @@ func (s *Suite) micro() error {
 			continue
 		}
 		s.res.micro = append(s.res.micro, microResult{module: m, benchstat: string(bs), compared: compared})
+		if m == "services/helloserver" {
+			if c, ok := parseInProcess(out); ok {
+				s.res.inProcess = &c
+			}
+		}
 		s.logf("   %s: %d benchmark lines", m, strings.Count(string(out), "\nBenchmark"))
 	}
 	if len(failed) > 0 {
