@@ -862,28 +862,23 @@ func plainTag(s string) string {
 				return "!!float"
 			}
 		}
-		if strings.HasPrefix(plain, "0b") {
-			if _, err := strconv.ParseInt(plain[2:], 2, 64); err == nil {
-				return "!!int"
-			}
-			if _, err := strconv.ParseUint(plain[2:], 2, 64); err == nil {
-				return "!!int"
-			}
-		} else if strings.HasPrefix(plain, "-0b") {
-			if _, err := strconv.ParseInt("-"+plain[3:], 2, 64); err == nil {
-				return "!!int"
-			}
-		}
-		if strings.HasPrefix(plain, "0o") {
-			if _, err := strconv.ParseInt(plain[2:], 8, 64); err == nil {
-				return "!!int"
-			}
-			if _, err := strconv.ParseUint(plain[2:], 8, 64); err == nil {
-				return "!!int"
-			}
-		} else if strings.HasPrefix(plain, "-0o") {
-			if _, err := strconv.ParseInt("-"+plain[3:], 8, 64); err == nil {
-				return "!!int"
+		// yaml.v3's resolver then parses the digits after 0b / 0o on their
+		// own, so it also reads quirks such as "0b-101" as ints: so must we.
+		for _, f := range [...]struct {
+			prefix string
+			base   int
+		}{{"0b", 2}, {"0o", 8}} {
+			if digits, ok := strings.CutPrefix(plain, f.prefix); ok {
+				if _, err := strconv.ParseInt(digits, f.base, 64); err == nil {
+					return "!!int"
+				}
+				if _, err := strconv.ParseUint(digits, f.base, 64); err == nil {
+					return "!!int"
+				}
+			} else if digits, ok := strings.CutPrefix(plain, "-"+f.prefix); ok {
+				if _, err := strconv.ParseInt("-"+digits, f.base, 64); err == nil {
+					return "!!int"
+				}
 			}
 		}
 	}
