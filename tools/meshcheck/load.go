@@ -349,7 +349,7 @@ func parseChunk(c chunk, name string) (objs []*Object, errs InputErrors) {
 }
 
 // decodeFast is decodeObject's common case taken on the fast path's tree: a
-// known kind that converts to JSON and decodes cleanly, with a name. Anything
+// known kind that decodes cleanly (decodeDirect), with a name. Anything
 // else (other kinds, errors, no name) returns ok false, and decodeObject
 // runs on the yaml.Node tree, so errors and unusual objects are handled in
 // one place. FuzzFastPathSameResult compares the two.
@@ -363,14 +363,8 @@ func decodeFast(root *fnode, name string, c chunk) ([]*Object, bool) {
 	if !ok || gv.Version != k.version {
 		return nil, false
 	}
-	buf := jsonBufs.Get().(*bytes.Buffer)
-	defer jsonBufs.Put(buf) // the decoder copies what it keeps
-	buf.Reset()
-	if !root.json(buf) {
-		return nil, false
-	}
 	typed := k.new()
-	if fastJSON.Unmarshal(buf.Bytes(), typed) != nil {
+	if !decodeDirect(root, typed) {
 		return nil, false
 	}
 	meta := typed.(metav1.Object)
