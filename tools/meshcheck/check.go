@@ -77,6 +77,9 @@ type workload struct {
 	testHook bool
 	services []*service
 	ports    *[]corev1.ContainerPort // containerPorts, computed once
+	// The pod's own injection request, set by checkInjection (in
+	// parallel) for checkNamespaces (serial).
+	optsIn, optsOut bool
 }
 
 type service struct {
@@ -102,7 +105,7 @@ func (s *service) selects(podLabels map[string]string) bool {
 // concatenating strings for every object.
 type objectKey struct{ kind, ns, name string }
 
-type labelPair struct{ ns, key, value string }
+type labelPair struct{ key, value string }
 
 type checker struct {
 	opts     Options
@@ -110,6 +113,32 @@ type checker struct {
 	report   Report
 	order    *objectOrder
 	extraAnn map[*Object]map[string]string // pod template annotations, for suppression
+	names    nameErrors
+}
+
+// nameErrors remembers the validation of each port name: a manifest
+// repeats a few names (http, metrics) thousands of times, and the
+// validators run regular expressions. Each part of checkAll has its own.
+type nameErrors struct{ port, dnsLabel map[string][]string }
+
+func (n *nameErrors) of(cache *map[string][]string, name string, validate func(string) []string) []string {
+	if errs, ok := (*cache)[name]; ok {
+		return errs
+	}
+	if *cache == nil {
+		*cache = map[string][]string{}
+	}
+	errs := validate(name)
+	(*cache)[name] = errs
+	return errs
+}
+
+func (n *nameErrors) portName(name string) []string {
+	return n.of(&n.port, name, validation.IsValidPortName)
+}
+
+func (n *nameErrors) dns1123Label(name string) []string {
+	return n.of(&n.dnsLabel, name, validation.IsDNS1123Label)
 }
 
 // objectOrder is each object's position in the input, which orders the
@@ -185,7 +214,7 @@ func Check(objs []*Object, opts Options) Report {
 	c.match(services, workloads)
 
 	c.checkAll(services, workloads)
-	c.checkNamespaces(namespaces, workloads)
+	c.checkNamespaces(namespaces, workloads) // after checkAll: reads the opt-ins checkInjection records
 
 	sortFindings(c.report.Findings)
 	sortFindings(c.report.Suppressed)
@@ -199,8 +228,9 @@ func Check(objs []*Object, opts Options) Report {
 }
 
 // match links every Service to the workloads it selects, in input order.
-// A Service selects only in its own namespace, so large inputs are split by
-// namespace over every CPU, each part with its own index; each Service and
+// A Service selects only in its own namespace, so the work is done one
+// namespace at a time, with indexes small enough to stay in the CPU cache,
+// and large inputs deal the namespaces out over every CPU; each Service and
 // workload is written by one part only.
 func (c *checker) match(services []*service, workloads []*workload) {
 	parts := runtime.GOMAXPROCS(0)
@@ -208,66 +238,85 @@ func (c *checker) match(services []*service, workloads []*workload) {
 		parts = 1
 	}
 	// Namespaces are dealt to the parts in order of first appearance.
-	part := make(map[string]int)
-	partOf := func(ns string) int {
-		p, ok := part[ns]
+	byNS := make(map[string]*nsMembers)
+	groups := make([][]*nsMembers, parts)
+	group := func(ns string) *nsMembers {
+		g, ok := byNS[ns]
 		if !ok {
-			p = len(part) % parts
-			part[ns] = p
+			g = &nsMembers{}
+			byNS[ns] = g
+			p := (len(byNS) - 1) % parts
+			groups[p] = append(groups[p], g)
 		}
-		return p
+		return g
 	}
-	svcs := make([][]*service, parts)
-	wls := make([][]*workload, parts)
 	for _, s := range services {
 		if s.sel != nil {
-			p := partOf(s.ns)
-			svcs[p] = append(svcs[p], s)
+			g := group(s.ns)
+			g.services = append(g.services, s)
 		}
 	}
 	for _, w := range workloads {
 		if w.meta != nil {
-			p := partOf(w.ns)
-			wls[p] = append(wls[p], w)
+			g := group(w.ns)
+			g.workloads = append(g.workloads, w)
 		}
 	}
 	var wg sync.WaitGroup
 	for p := range parts {
-		wg.Go(func() { c.matchPart(svcs[p], wls[p]) })
+		wg.Go(func() {
+			idx := selectorIndex{freq: map[labelPair]int{}, services: map[labelPair][]*service{}}
+			for _, g := range groups[p] {
+				c.matchNamespace(&idx, g)
+			}
+		})
 	}
 	wg.Wait()
 }
 
-// matchPart is match over the Services and workloads of some namespaces.
-func (c *checker) matchPart(services []*service, workloads []*workload) {
-	// Sized up front: growing maps of 10,000s of entries costs more than filling them.
-	pairFreq := make(map[labelPair]int, 2*len(services)) // Services selecting on each pair
-	for _, sv := range services {
+// nsMembers are the selecting Services and the workloads of one namespace.
+type nsMembers struct {
+	services  []*service
+	workloads []*workload
+}
+
+// selectorIndex is matchNamespace's working memory, cleared and reused
+// for each namespace of a part.
+type selectorIndex struct {
+	freq     map[labelPair]int        // Services selecting on each pair
+	services map[labelPair][]*service // each Service under its rarest pair
+}
+
+// matchNamespace is match within one namespace.
+func (c *checker) matchNamespace(idx *selectorIndex, g *nsMembers) {
+	clear(idx.freq)
+	clear(idx.services)
+	for _, sv := range g.services {
 		for k, v := range sv.sel {
-			pairFreq[labelPair{sv.ns, k, v}]++
+			idx.freq[labelPair{k, v}]++
 		}
 	}
 	// Index each Service under its rarest selector pair: a pod must carry
 	// every pair, so only Services indexed under one of its labels can
 	// select it, and a rare key keeps each bucket small (app=x rather than
 	// the instance label every Service of a release shares).
-	byPair := make(map[labelPair][]*service, len(services))
-	for _, sv := range services {
+	for _, sv := range g.services {
 		var best labelPair
 		bestN := 0
 		for k, v := range sv.sel {
-			p := labelPair{sv.ns, k, v}
-			n := pairFreq[p]
+			p := labelPair{k, v}
+			n := idx.freq[p]
 			if bestN == 0 || n < bestN || (n == bestN && (k < best.key || k == best.key && v < best.value)) {
 				best, bestN = p, n
 			}
 		}
-		byPair[best] = append(byPair[best], sv)
+		idx.services[best] = append(idx.services[best], sv)
 	}
 	// Only the Services indexed under one of a pod's labels are tested.
-	for _, w := range workloads {
+	for _, w := range g.workloads {
+		w.containerPorts() // fill the cache here, in parallel, rather than in checkAll
 		for k, v := range w.meta.Labels {
-			for _, s := range byPair[labelPair{w.ns, k, v}] {
+			for _, s := range idx.services[labelPair{k, v}] {
 				if s.selects(w.meta.Labels) {
 					w.services = append(w.services, s)
 					s.workloads = append(s.workloads, w)
@@ -294,13 +343,14 @@ func (c *checker) checkAll(services []*service, workloads []*workload) {
 		parts = 1
 	}
 	for _, w := range workloads {
-		w.containerPorts() // fill the cache now: the parts only read it
+		w.containerPorts() // matchPart filled most; the parts only read it
 	}
 	subs := make([]checker, parts)
 	var wg sync.WaitGroup
 	for i := range subs {
 		subs[i] = *c
 		subs[i].report = Report{}
+		subs[i].names = nameErrors{}
 		sub := &subs[i]
 		wg.Go(func() {
 			for j := i; j < len(services); j += parts {
@@ -392,28 +442,28 @@ func (c *checker) workloadOf(o *Object, inInput func(objectKey) bool) *workload 
 	var owners []metav1.OwnerReference
 	switch t := o.Typed.(type) {
 	case *appsv1.Deployment:
-		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, []any{"spec", "template"}
+		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, templatePath
 	case *appsv1.StatefulSet:
-		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, []any{"spec", "template"}
+		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, templatePath
 	case *appsv1.DaemonSet:
-		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, []any{"spec", "template"}
+		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, templatePath
 	case *appsv1.ReplicaSet:
-		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, []any{"spec", "template"}
+		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, templatePath
 		owners = t.OwnerReferences
 	case *corev1.ReplicationController:
 		if t.Spec.Template == nil {
 			return nil
 		}
-		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, []any{"spec", "template"}
+		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, templatePath
 	case *corev1.Pod:
-		w.meta, w.spec, w.path = &t.ObjectMeta, &t.Spec, []any{}
+		w.meta, w.spec, w.path = &t.ObjectMeta, &t.Spec, nil
 		owners = t.OwnerReferences
 	case *batchv1.Job:
-		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, []any{"spec", "template"}
+		w.meta, w.spec, w.path = &t.Spec.Template.ObjectMeta, &t.Spec.Template.Spec, templatePath
 		w.serving = false
 		owners = t.OwnerReferences
 	case *batchv1.CronJob:
-		w.meta, w.spec, w.path = &t.Spec.JobTemplate.Spec.Template.ObjectMeta, &t.Spec.JobTemplate.Spec.Template.Spec, []any{"spec", "jobTemplate", "spec", "template"}
+		w.meta, w.spec, w.path = &t.Spec.JobTemplate.Spec.Template.ObjectMeta, &t.Spec.JobTemplate.Spec.Template.Spec, cronJobTemplatePath
 		w.serving = false
 	default:
 		return nil
@@ -435,6 +485,13 @@ func (c *checker) workloadOf(o *Object, inInput func(objectKey) bool) *workload 
 	}
 	return w
 }
+
+// The paths to pod templates, shared by every workload of a kind: at
+// copies before appending.
+var (
+	templatePath        = []any{"spec", "template"}
+	cronJobTemplatePath = []any{"spec", "jobTemplate", "spec", "template"}
+)
 
 func (w *workload) at(p ...any) []any { return append(slices.Clone(w.path), p...) }
 
@@ -486,21 +543,21 @@ func (c *checker) checkService(s *service) {
 	seen := map[string]bool{}
 	for i, p := range s.svc.Spec.Ports {
 		at := func(f ...any) int { return o.LineOf(append([]any{"spec", "ports", i}, f...)...) }
-		desc := portDesc(p)
+		desc := func() string { return portDesc(p) } // only when reporting
 
 		// Kubernetes naming rules.
 		switch {
 		case p.Name == "" && len(s.svc.Spec.Ports) > 1:
 			c.emit(o, RulePortNameInvalid, at(), fmt.Sprintf("Service port %d has no name; names are required when a Service has more than one port", p.Port))
-		case p.Name != "" && len(validation.IsDNS1123Label(p.Name)) > 0:
-			c.emit(o, RulePortNameInvalid, at("name"), fmt.Sprintf("Service port name %q is not a DNS label: %s", p.Name, strings.Join(validation.IsDNS1123Label(p.Name), "; ")))
+		case p.Name != "" && len(c.names.dns1123Label(p.Name)) > 0:
+			c.emit(o, RulePortNameInvalid, at("name"), fmt.Sprintf("Service port name %q is not a DNS label: %s", p.Name, strings.Join(c.names.dns1123Label(p.Name), "; ")))
 		case p.Name != "" && seen[p.Name]:
 			c.emit(o, RulePortNameInvalid, at("name"), fmt.Sprintf("Service port name %q is used twice; port names must be unique", p.Name))
 		}
 		seen[p.Name] = true
 		if tp := p.TargetPort; tp.Type == intstr.String && tp.StrVal != "" {
-			if errs := validation.IsValidPortName(tp.StrVal); len(errs) > 0 {
-				c.emit(o, RulePortNameInvalid, at("targetPort"), fmt.Sprintf("targetPort %q of %s is not a valid port name: %s", tp.StrVal, desc, strings.Join(errs, "; ")))
+			if errs := c.names.portName(tp.StrVal); len(errs) > 0 {
+				c.emit(o, RulePortNameInvalid, at("targetPort"), fmt.Sprintf("targetPort %q of %s is not a valid port name: %s", tp.StrVal, desc(), strings.Join(errs, "; ")))
 			}
 		}
 
@@ -512,23 +569,23 @@ func (c *checker) checkService(s *service) {
 			if strings.Contains(*p.AppProtocol, "/") {
 				kind = "is a domain-prefixed custom value Istio does not understand"
 			}
-			c.emit(o, RuleAppProtocolUnsupported, at("appProtocol"), fmt.Sprintf("%s: appProtocol %q %s; Istio will sniff the protocol", desc, *p.AppProtocol, kind))
+			c.emit(o, RuleAppProtocolUnsupported, at("appProtocol"), fmt.Sprintf("%s: appProtocol %q %s; Istio will sniff the protocol", desc(), *p.AppProtocol, kind))
 		case res.Protocol == ProtoUnsupported && p.Name == "":
-			c.emit(o, RulePortProtocolUnknown, at(), fmt.Sprintf("%s has no name and no appProtocol; Istio cannot tell its protocol and will sniff it", desc))
+			c.emit(o, RulePortProtocolUnknown, at(), fmt.Sprintf("%s has no name and no appProtocol; Istio cannot tell its protocol and will sniff it", desc()))
 		case res.Protocol == ProtoUnsupported:
 			hint := "the protocol must be the whole name or the part before the first '-' (http, http-web, grpc-api ...)"
 			if pre, _, ok := strings.Cut(p.Name, "-"); ok {
 				hint = fmt.Sprintf("its prefix %q (before the first '-') is not a protocol", pre)
 			}
-			c.emit(o, RulePortProtocolUnknown, at("name"), fmt.Sprintf("%s: name %q does not name a protocol Istio knows: %s; Istio will sniff it", desc, p.Name, hint))
+			c.emit(o, RulePortProtocolUnknown, at("name"), fmt.Sprintf("%s: name %q does not name a protocol Istio knows: %s; Istio will sniff it", desc(), p.Name, hint))
 		case res.Protocol == ProtoMySQL || res.Protocol == ProtoRedis:
-			c.emit(o, RuleProtocolExperimental, at(), fmt.Sprintf("%s resolves to %s, which Istio handles as plain TCP unless its experimental filter is enabled", desc, res.Protocol))
+			c.emit(o, RuleProtocolExperimental, at(), fmt.Sprintf("%s resolves to %s, which Istio handles as plain TCP unless its experimental filter is enabled", desc(), res.Protocol))
 		}
 
 		// Reserved sidecar ports.
 		if tp := targetOf(p); tp.Type == intstr.Int {
 			if what, ok := ReservedPorts[tp.IntVal]; ok {
-				c.emit(o, RuleReservedPort, at("targetPort"), fmt.Sprintf("%s targets port %d, which the sidecar uses (%s)", desc, tp.IntVal, what))
+				c.emit(o, RuleReservedPort, at("targetPort"), fmt.Sprintf("%s targets port %d, which the sidecar uses (%s)", desc(), tp.IntVal, what))
 			}
 		}
 
@@ -547,9 +604,9 @@ func (c *checker) checkService(s *service) {
 		}
 		if !declared {
 			if tp.Type == intstr.String {
-				c.emit(o, RuleTargetPortNameUndeclared, at("targetPort"), fmt.Sprintf("%s: targetPort %q is not a port name declared by any container of %s; the port has no endpoints", desc, tp.StrVal, workloadNames(s.workloads)))
+				c.emit(o, RuleTargetPortNameUndeclared, at("targetPort"), fmt.Sprintf("%s: targetPort %q is not a port name declared by any container of %s; the port has no endpoints", desc(), tp.StrVal, workloadNames(s.workloads)))
 			} else {
-				c.emit(o, RuleTargetPortNumUndeclared, at(), fmt.Sprintf("%s: targetPort %d is not declared by any container of %s", desc, tp.IntVal, workloadNames(s.workloads)))
+				c.emit(o, RuleTargetPortNumUndeclared, at(), fmt.Sprintf("%s: targetPort %d is not declared by any container of %s", desc(), tp.IntVal, workloadNames(s.workloads)))
 			}
 		}
 	}
@@ -606,6 +663,7 @@ func (c *checker) checkLabels(w *workload) {
 
 func (c *checker) checkInjection(w *workload) {
 	o := w.obj
+	w.optsIn, w.optsOut = podOptsIn(w.meta.Labels), podOptsOut(w.meta)
 	if v, ok := w.meta.Annotations[labelInject]; ok {
 		c.emit(o, RuleInjectAnnotation, o.LineOf(w.at("metadata", "annotations", labelInject)...),
 			fmt.Sprintf("pod template of %s %s sets sidecar.istio.io/inject=%q as an annotation (deprecated)", o.Kind, o.Name, v))
@@ -627,8 +685,16 @@ func (c *checker) checkInjection(w *workload) {
 
 func (c *checker) checkSecurity(w *workload) {
 	o, spec := w.obj, w.spec
-	check := func(sc interface{ uidGid() (*int64, *int64) }, where string, path ...any) {
+	// where is "pod securityContext" or the kind of container and its
+	// name, formatted only when reporting.
+	check := func(sc interface{ uidGid() (*int64, *int64) }, where, name string, path ...any) {
 		uid, gid := sc.uidGid()
+		if (uid == nil || *uid != 1337) && (gid == nil || *gid != 1337) {
+			return
+		}
+		if name != "" {
+			where = fmt.Sprintf("%s %q", where, name)
+		}
 		if uid != nil && *uid == 1337 {
 			c.emit(o, RuleUID1337, o.LineOf(w.at(append(path, "runAsUser")...)...), fmt.Sprintf("%s of %s %s sets runAsUser: 1337, the sidecar's UID: its traffic bypasses the proxy", where, o.Kind, o.Name))
 		}
@@ -637,21 +703,21 @@ func (c *checker) checkSecurity(w *workload) {
 		}
 	}
 	if spec.SecurityContext != nil {
-		check(podSC{spec.SecurityContext}, "pod securityContext", "spec", "securityContext")
+		check(podSC{spec.SecurityContext}, "pod securityContext", "", "spec", "securityContext")
 	}
 	for i, ct := range spec.InitContainers {
 		if ct.SecurityContext != nil {
-			check(ctSC{ct.SecurityContext}, fmt.Sprintf("init container %q", ct.Name), "spec", "initContainers", i, "securityContext")
+			check(ctSC{ct.SecurityContext}, "init container", ct.Name, "spec", "initContainers", i, "securityContext")
 		}
 	}
 	for i, ct := range spec.Containers {
 		if ct.SecurityContext != nil {
-			check(ctSC{ct.SecurityContext}, fmt.Sprintf("container %q", ct.Name), "spec", "containers", i, "securityContext")
+			check(ctSC{ct.SecurityContext}, "container", ct.Name, "spec", "containers", i, "securityContext")
 		}
 	}
 	for i, ct := range spec.EphemeralContainers {
 		if ct.SecurityContext != nil {
-			check(ctSC{ct.SecurityContext}, fmt.Sprintf("ephemeral container %q", ct.Name), "spec", "ephemeralContainers", i, "securityContext")
+			check(ctSC{ct.SecurityContext}, "ephemeral container", ct.Name, "spec", "ephemeralContainers", i, "securityContext")
 		}
 	}
 }
@@ -680,7 +746,7 @@ func (c *checker) checkContainerPorts(w *workload) {
 				if p.Name == "" {
 					continue
 				}
-				if errs := validation.IsValidPortName(p.Name); len(errs) > 0 {
+				if errs := c.names.portName(p.Name); len(errs) > 0 {
 					c.emit(o, RulePortNameInvalid, at("name"), fmt.Sprintf("container %q of %s %s: port name %q is not a valid port name: %s", ct.Name, o.Kind, o.Name, p.Name, strings.Join(errs, "; ")))
 				} else if names[p.Name] {
 					c.emit(o, RulePortNameInvalid, at("name"), fmt.Sprintf("container %q of %s %s: port name %q is used twice", ct.Name, o.Kind, o.Name, p.Name))
@@ -813,10 +879,10 @@ func (c *checker) checkNamespaces(namespaces []*Object, workloads []*workload) {
 		if w.testHook {
 			continue // test pods stay out of the mesh on purpose
 		}
-		if podOptsIn(w.meta.Labels) && (byName[w.ns] == nil || byName[w.ns].Labels[labelInjection] != "disabled") {
+		if w.optsIn && (byName[w.ns] == nil || byName[w.ns].Labels[labelInjection] != "disabled") {
 			continue // a pod-level opt-in is injected unless the namespace is disabled
 		}
-		if podOptsOut(w.meta) && w.serving {
+		if w.optsOut && w.serving {
 			continue // reported by MC064
 		}
 		u := uses[w.ns]
