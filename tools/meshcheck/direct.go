@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -73,6 +75,8 @@ var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 	stringMap       = reflect.TypeFor[map[string]string]()
 	intOrString     = reflect.TypeFor[intstr.IntOrString]()
+	quantity        = reflect.TypeFor[resource.Quantity]()
+	resourceList    = reflect.TypeFor[corev1.ResourceList]()
 )
 
 // refuse is the decoder of what decodeDirect leaves to the JSON path.
@@ -83,6 +87,10 @@ func directFunc(t reflect.Type) func(*fnode, reflect.Value) bool {
 	switch {
 	case t == intOrString:
 		return intOrStringDecoder
+	case t == quantity:
+		return quantityDecoder
+	case t == resourceList:
+		return resourceListDecoder
 	case t.Kind() != reflect.Pointer && pt.Implements(jsonUnmarshaler):
 		return unmarshalerDecoder
 	case t.Kind() != reflect.Pointer && pt.Implements(textUnmarshaler):
@@ -326,6 +334,60 @@ func intOrStringDecoder(n *fnode, v reflect.Value) bool {
 		return true
 	}
 	return unmarshalerDecoder(n, v)
+}
+
+// quantityDecoder is Quantity.UnmarshalJSON for a plain string ("50m",
+// "32Mi"), which it parses as it is; other values (numbers, escapes) go
+// through UnmarshalJSON itself.
+func quantityDecoder(n *fnode, v reflect.Value) bool {
+	q, ok := parseQuantity(n)
+	if !ok {
+		return unmarshalerDecoder(n, v)
+	}
+	*v.Addr().Interface().(*resource.Quantity) = q
+	return true
+}
+
+// parseQuantity parses a plain string the way Quantity.UnmarshalJSON does
+// its JSON: ok is false for anything else, or a string whose JSON would be
+// escaped (UnmarshalJSON reads the escaped bytes, not the string).
+func parseQuantity(n *fnode) (resource.Quantity, bool) {
+	if !isScalar(n, "!!str") {
+		return resource.Quantity{}, false
+	}
+	for i := 0; i < len(n.value); i++ {
+		if !jsonPlain[n.value[i]] {
+			return resource.Quantity{}, false
+		}
+	}
+	q, err := resource.ParseQuantity(strings.TrimSpace(n.value))
+	return q, err == nil
+}
+
+// resourceListDecoder is the map decoder for requests and limits, the one
+// common map that is not map[string]string, without reflection per entry.
+func resourceListDecoder(n *fnode, v reflect.Value) bool {
+	if isNull(n) {
+		v.SetZero()
+		return true
+	}
+	if !mappingKeys(n) {
+		return false
+	}
+	m := make(corev1.ResourceList, len(n.kids)/2)
+	for i := 0; i+1 < len(n.kids); i += 2 {
+		q, ok := parseQuantity(n.kids[i+1])
+		if !ok {
+			p := new(resource.Quantity)
+			if !unmarshalerDecoder(n.kids[i+1], reflect.ValueOf(p).Elem()) {
+				return false
+			}
+			q = *p
+		}
+		m[corev1.ResourceName(n.kids[i].value)] = q
+	}
+	v.Set(reflect.ValueOf(m))
+	return true
 }
 
 // unmarshalerDecoder hands a type with its own UnmarshalJSON the JSON of

@@ -79,6 +79,8 @@ func TestDirectDecode(t *testing.T) {
 		{"null struct", svc + "spec: null\n", true},
 		{"bool in capitals", svc + "spec:\n  publishNotReadyAddresses: True\n", true},
 		{"quantity as a float", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        limits:\n          cpu: 1.5\n          memory: 32Mi\n", true},
+		{"quantities", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        requests:\n          cpu: \" 50m \"\n          memory: null\n          x: 0x10\n        limits:\n          cpu: \"5\\u006d\"\n", true},
+		{"quantity that is not one", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        limits:\n          cpu: 5<\n", false},
 		{"inline TypeMeta", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n", true},
 		{"unknown field", svc + "spec:\n  portz: []\n", false},
 		{"field in the wrong case", svc + "Spec: {}\n", false},
