@@ -294,3 +294,77 @@ func TestCheckParallelSameReport(t *testing.T) {
 		t.Fatalf("parallel and sequential reports differ: %d/%d findings, %d/%d suppressed", len(par.Findings), len(seq.Findings), len(par.Suppressed), len(seq.Suppressed))
 	}
 }
+
+// TestTargetPortsAcrossContainers: a Service's targetPort may name a port
+// of any container, or of a sidecar-style init container (restartPolicy:
+// Always), but not of an init container that exits before the pod serves.
+func TestTargetPortsAcrossContainers(t *testing.T) {
+	const pod = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+        version: v1
+    spec:
+      initContainers:
+        - name: setup
+          image: x
+          ports:
+            - name: setup
+              containerPort: 7000
+        - name: proxy
+          image: x
+          restartPolicy: Always
+          ports:
+            - name: admin
+              containerPort: 9901
+      containers:
+        - name: main
+          image: x
+          ports:
+            - name: http
+              containerPort: 8080
+        - name: exporter
+          image: x
+          ports:
+            - name: metrics
+              containerPort: 9090
+`
+	svc := func(name, target string) string {
+		return fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata:\n  name: %s\nspec:\n  selector: {app: web}\n  ports:\n    - name: http-%s\n      port: 80\n      targetPort: %s\n", name, name, target)
+	}
+	// The same pod with ports only on the init container that exits.
+	onlySetup := strings.NewReplacer(
+		"          ports:\n            - name: http\n              containerPort: 8080\n", "",
+		"          ports:\n            - name: metrics\n              containerPort: 9090\n", "",
+		"          ports:\n            - name: admin\n              containerPort: 9901\n", "").Replace(pod)
+	if strings.Count(onlySetup, "ports:") != 1 {
+		t.Fatalf("the pod without ports still has them:\n%s", onlySetup)
+	}
+	for _, tt := range []struct {
+		pod, target string
+		want        []string
+	}{
+		{pod, "http", nil},
+		{pod, "metrics", nil},
+		{pod, "9090", nil},
+		{pod, "admin", nil},
+		{pod, "9901", nil},
+		{pod, "setup", []string{RuleTargetPortNameUndeclared + " s"}},
+		{pod, "7000", []string{RuleTargetPortNumUndeclared + " s"}},
+		{onlySetup, "setup", []string{RuleTargetPortNameUndeclared + " s"}},
+	} {
+		t.Run(fmt.Sprintf("%d ports/%s", strings.Count(tt.pod, "ports:"), tt.target), func(t *testing.T) {
+			if got := fired(Check(mustParse(t, tt.pod, svc("s", tt.target)), Options{})); !slices.Equal(got, tt.want) {
+				t.Errorf("findings %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
