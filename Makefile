@@ -173,7 +173,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
 	done
 
 .PHONY: bench
-bench: ## Issue 8 benchmarks -> docs/benchmarks.md (~9 min, loopback only). QUICK=1: ~2 min, report in the cache dir.
+bench: ## Issue 8 benchmarks -> docs/benchmarks.md (~10 min, loopback only). QUICK=1: ~2 min, report in the cache dir.
 	cd tools/bench && GOWORK=off $(GO) run ./cmd/bench -repo $(CURDIR) $(if $(filter 1,$(QUICK)),-quick)
 
 SMOKE_NAMESPACE ?= asm-ready

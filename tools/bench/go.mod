@@ -8,7 +8,10 @@ tool (
 	golang.org/x/perf/cmd/benchstat
 )
 
-require golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+require (
+	github.com/go-chi/chi/v5 v5.5.0
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+)
 
 require (
 	fortio.org/cli v1.9.0 // indirect

@@ -318,10 +318,7 @@ func (s *Suite) accuracy() error {
 }
 
 func (s *Suite) maxThroughput() error {
-	sp := s.serverSpecs()[2] // bare net/http: the fastest Go server we have
-	if sp.key != keyNetHTTP {
-		return fmt.Errorf("internal: server spec order changed")
-	}
+	sp := s.serverSpec(keyNetHTTP) // bare net/http: the fastest Go server we have
 	run := func(client string, o clientOpts) (clientRun, error) {
 		srv, port, logPath, err := s.startServer(sp)
 		if err != nil {

@@ -20,6 +20,7 @@ const (
 	keyHelloOff = "hello-log-off"
 	keyNetHTTP  = "nethttp"
 	keyNetWork  = "nethttp-work"
+	keyChiSlog  = "chi-slog"
 	keyNginx    = "nginx"
 	keyPython   = "python"
 )
@@ -55,6 +56,9 @@ func (s *Suite) serverSpecs() []serverSpec {
 				return []string{s.bin["nethttp"], "-addr", addr(p), "-work", calibrationWork.String()}
 			}, none,
 			"calibration: the same server burning a fixed CPU time per request, to show what that costs in req/s here"},
+		{keyChiSlog, "plain chi + slog (the issue's reference)", "/readyz",
+			func(p int) []string { return []string{s.bin["chislog"], "-addr", addr(p)} }, none,
+			"tools/bench/baselines/chislog: the design issue 8 measured at 82%: chi, and a middleware writing one slog.JSONHandler line per request straight to stdout (a file on the temp dir)"},
 		{keyNginx, "nginx, 1 worker", "/",
 			func(p int) []string {
 				return []string{s.bin["nginx"], "-c", s.nginxConf(p), "-p", s.tmp, "-e", filepath.Join(s.tmp, "nginx-error.log")}
@@ -70,6 +74,12 @@ func (s *Suite) serverSpecs() []serverSpec {
 // order of helloserver's own in the in-process benchmarks (1.3-1.5 µs for
 // router, metrics and recorder, 2.9 µs more for the request log line).
 const calibrationWork = 2 * time.Microsecond
+
+// serverSpec is the spec with key, which serverSpecs always has.
+func (s *Suite) serverSpec(key string) serverSpec {
+	i := slices.IndexFunc(s.serverSpecs(), func(sp serverSpec) bool { return sp.key == key })
+	return s.serverSpecs()[i]
+}
 
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 

@@ -193,6 +193,7 @@ func (s *Suite) setup() error {
 		{"helloserver", filepath.Join(s.cfg.Repo, "services/helloserver"), ".", filepath.Join(s.tmp, "helloserver"), image},
 		{"loadgen", filepath.Join(s.cfg.Repo, "services/loadgen"), ".", filepath.Join(s.tmp, "loadgen"), image},
 		{"nethttp", s.cfg.Module, "./baselines/nethttp", filepath.Join(s.tmp, "nethttp"), image},
+		{"chislog", s.cfg.Module, "./baselines/chislog", filepath.Join(s.tmp, "chislog"), image},
 		{"recorder", s.cfg.Module, "./cmd/recorder", filepath.Join(s.tmp, "recorder"), image},
 		{"fortio", s.cfg.Module, "fortio.org/fortio", filepath.Join(binDir, "fortio"), nil},
 		{"vegeta", s.cfg.Module, "github.com/tsenart/vegeta/v12", filepath.Join(binDir, "vegeta"),

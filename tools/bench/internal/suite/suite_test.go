@@ -118,9 +118,17 @@ func TestGoals(t *testing.T) {
 
 func TestDocument(t *testing.T) {
 	s := synthetic(9500, 1_000_000, 20*1024)
+	if s.referencePara() != "" {
+		t.Errorf("reference paragraph without the reference server: %q", s.referencePara())
+	}
+	s.res.serverRounds[keyChiSlog] = []serverRound{round(8000, 12000), round(7000, 12000), round(9000, 12000)}
 	s.res.failures = []string{"5 slow server: boom"}
 	doc := s.document()
 	for _, want := range []string{
+		"| plain chi + slog (the issue's reference) | 8000 (7000-9000) | 0.800 |",
+		// 8000 / 10000 of net/http; helloserver 9500 / 8000 of the reference.
+		"in this run it scored 0.800 (by server CPU per request: 0.800)",
+		"scored 1.188 of the reference (by server CPU per request: 1.188)",
 		"# Benchmarks\n",
 		"## Failed measurements\n\n- 5 slow server: boom\n",
 		"| helloserver req/s with request logging ON, vs bare net/http | >= 0.90 | 0.950 (by server CPU per request: 0.950) | met |",
