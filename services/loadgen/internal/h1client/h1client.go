@@ -66,6 +66,10 @@ type Conn struct {
 	mu sync.Mutex // guards nc against Interrupt
 	nc net.Conn
 	br *bufio.Reader
+	// used is set once nc has carried a whole exchange: only then can a
+	// failure with nothing read back be the server closing it while idle.
+	// A connection warmed by Connect is new until its first response.
+	used bool
 	// interrupted makes every later Get fail at once.
 	interrupted bool
 }
@@ -124,7 +128,7 @@ func (k *Conn) dial(ctx context.Context, deadline time.Time) error {
 		nc.Close()
 		return ErrInterrupted
 	}
-	k.nc = nc
+	k.nc, k.used = nc, false
 	if k.br == nil {
 		k.br = bufio.NewReaderSize(nc, 4096)
 	} else {
@@ -135,20 +139,23 @@ func (k *Conn) dial(ctx context.Context, deadline time.Time) error {
 
 // Get sends the request and reads the whole response (up to MaxDrain of
 // body) before deadline, returning the status code. A request on a reused
-// connection that the server had already closed (nothing read back) is
-// retried once on a new connection, as net/http does: the server never
-// saw it.
+// connection (one that has carried a response before) that the server had
+// already closed (nothing read back) is retried once on a new connection,
+// as net/http does: the server never saw it. On a new connection, warmed
+// or not, the same failure is the server's answer and is not retried.
 func (k *Conn) Get(deadline time.Time) (int, error) {
 	for attempt := 0; ; attempt++ {
-		reused := k.nc != nil
-		if !reused {
+		if k.nc == nil {
 			if err := k.dial(context.Background(), deadline); err != nil {
 				return 0, err
 			}
 		}
+		reused := k.used
 		status, keep, got, err := k.roundTrip(deadline)
 		if err != nil || !keep {
 			k.Close()
+		} else {
+			k.used = true
 		}
 		if err != nil && reused && !got && attempt == 0 && !k.isInterrupted() && time.Now().Before(deadline) {
 			continue

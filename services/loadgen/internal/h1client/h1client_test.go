@@ -166,6 +166,39 @@ func TestCloseDelimitedAndConnectionClose(t *testing.T) {
 	}
 }
 
+// TestNoRetryOnNewConnection: a request the server drops on a connection
+// that has carried nothing yet, dialed by Get or warmed by Connect, is the
+// server's answer: Get fails and does not send it again.
+func TestNoRetryOnNewConnection(t *testing.T) {
+	for _, warm := range []bool{false, true} {
+		t.Run(fmt.Sprintf("warmed %v", warm), func(t *testing.T) {
+			var requests atomic.Int32
+			srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				c, _, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				c.Close()
+			})
+			k := client(t, srv.URL).NewConn()
+			defer k.Close()
+			if warm {
+				if err := k.Connect(context.Background(), soon()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st, err := k.Get(soon()); err == nil {
+				t.Fatalf("Get = %d, want the dropped connection's error", st)
+			}
+			if n := requests.Load(); n != 1 {
+				t.Errorf("the server saw %d requests, want 1 (no retry)", n)
+			}
+		})
+	}
+}
+
 // TestRetryOnStaleConnection: the server closes an idle keep-alive
 // connection; the next Get retries once on a new one and succeeds.
 func TestRetryOnStaleConnection(t *testing.T) {
