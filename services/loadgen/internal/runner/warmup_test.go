@@ -23,12 +23,12 @@ func TestWarmWorkers(t *testing.T) {
 	}{
 		{0.001, 256, 1},
 		{1, 256, 1},
-		{500, 256, 1},    // exactly 1 slot in 2 ms
-		{501, 256, 2},    // a little over 1: rounded up
-		{5000, 256, 10},  // 2 ms of slots
-		{10000, 256, 20}, // issue 8's rates
-		{20000, 256, 40},
-		{1_000_000, 256, 256}, // capped by MAX_IN_FLIGHT
+		{50, 256, 1},      // exactly 1 slot in 20 ms
+		{51, 256, 2},      // a little over 1: rounded up
+		{500, 256, 10},    // 20 ms of slots
+		{10000, 256, 200}, // issue 8's rates
+		{20000, 256, 256}, // capped by MAX_IN_FLIGHT
+		{1_000_000, 256, 256},
 		{20000, 4, 4},
 		{20000, 1, 1},
 		{math.NaN(), 256, 1},
@@ -67,10 +67,10 @@ func TestWarmUp(t *testing.T) {
 		wantWorkers int
 		wantConns   int32 // server-side connections at schedule start
 	}{
-		{"fast, 5000 rps: 2 ms of slots", true, 5000, 64, 10, 10},
+		{"fast, 500 rps: 20 ms of slots", true, 500, 64, 10, 10},
 		{"fast, 1 rps: one", true, 1, 64, 1, 1},
 		{"fast, capped by MAX_IN_FLIGHT", true, 20000, 4, 4, 4},
-		{"std: workers only, net/http dials on first use", false, 5000, 64, 10, 0},
+		{"std: workers only, net/http dials on first use", false, 500, 64, 10, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
