@@ -685,15 +685,15 @@ func (c *checker) checkInjection(w *workload) {
 
 func (c *checker) checkSecurity(w *workload) {
 	o, spec := w.obj, w.spec
-	// where is "pod securityContext" or the kind of container and its
-	// name, formatted only when reporting.
-	check := func(sc interface{ uidGid() (*int64, *int64) }, where, name string, path ...any) {
+	// where is "pod securityContext", or a kind of container whose name
+	// (empty ones too) is quoted after it, formatted only when reporting.
+	check := func(sc interface{ uidGid() (*int64, *int64) }, where string, container *string, path ...any) {
 		uid, gid := sc.uidGid()
 		if (uid == nil || *uid != 1337) && (gid == nil || *gid != 1337) {
 			return
 		}
-		if name != "" {
-			where = fmt.Sprintf("%s %q", where, name)
+		if container != nil {
+			where = fmt.Sprintf("%s %q", where, *container)
 		}
 		if uid != nil && *uid == 1337 {
 			c.emit(o, RuleUID1337, o.LineOf(w.at(append(path, "runAsUser")...)...), fmt.Sprintf("%s of %s %s sets runAsUser: 1337, the sidecar's UID: its traffic bypasses the proxy", where, o.Kind, o.Name))
@@ -703,21 +703,21 @@ func (c *checker) checkSecurity(w *workload) {
 		}
 	}
 	if spec.SecurityContext != nil {
-		check(podSC{spec.SecurityContext}, "pod securityContext", "", "spec", "securityContext")
+		check(podSC{spec.SecurityContext}, "pod securityContext", nil, "spec", "securityContext")
 	}
 	for i, ct := range spec.InitContainers {
 		if ct.SecurityContext != nil {
-			check(ctSC{ct.SecurityContext}, "init container", ct.Name, "spec", "initContainers", i, "securityContext")
+			check(ctSC{ct.SecurityContext}, "init container", &ct.Name, "spec", "initContainers", i, "securityContext")
 		}
 	}
 	for i, ct := range spec.Containers {
 		if ct.SecurityContext != nil {
-			check(ctSC{ct.SecurityContext}, "container", ct.Name, "spec", "containers", i, "securityContext")
+			check(ctSC{ct.SecurityContext}, "container", &ct.Name, "spec", "containers", i, "securityContext")
 		}
 	}
 	for i, ct := range spec.EphemeralContainers {
 		if ct.SecurityContext != nil {
-			check(ctSC{ct.SecurityContext}, "ephemeral container", ct.Name, "spec", "ephemeralContainers", i, "securityContext")
+			check(ctSC{ct.SecurityContext}, "ephemeral container", &ct.Name, "spec", "ephemeralContainers", i, "securityContext")
 		}
 	}
 }

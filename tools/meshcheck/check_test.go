@@ -368,3 +368,23 @@ spec:
 		})
 	}
 }
+
+// TestUID1337Messages: the message names where the UID is set, a
+// container by its name in quotes even when the name is empty.
+func TestUID1337Messages(t *testing.T) {
+	for _, tt := range []struct{ spec, want string }{
+		{"  securityContext: {runAsUser: 1337}\n  containers:\n    - name: c\n      image: x\n", "pod securityContext of Pod p sets runAsUser: 1337"},
+		{"  containers:\n    - name: c\n      image: x\n      securityContext: {runAsUser: 1337}\n", `container "c" of Pod p sets runAsUser: 1337`},
+		{"  containers:\n    - image: x\n      securityContext: {runAsUser: 1337}\n", `container "" of Pod p sets runAsUser: 1337`},
+		{"  initContainers:\n    - name: i\n      image: x\n      securityContext: {runAsGroup: 1337}\n  containers:\n    - name: c\n      image: x\n", `init container "i" of Pod p sets runAsGroup: 1337`},
+	} {
+		r := Check(mustParse(t, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"+tt.spec), Options{Ignore: []string{RuleWorkloadWithoutService}})
+		var msgs []string
+		for _, f := range r.Findings {
+			msgs = append(msgs, f.Message)
+		}
+		if !slices.ContainsFunc(msgs, func(m string) bool { return strings.HasPrefix(m, tt.want) }) {
+			t.Errorf("no finding starts with %q: %q", tt.want, msgs)
+		}
+	}
+}
