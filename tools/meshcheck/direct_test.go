@@ -80,6 +80,8 @@ func TestDirectDecode(t *testing.T) {
 		{"bool in capitals", svc + "spec:\n  publishNotReadyAddresses: True\n", true},
 		{"quantity as a float", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        limits:\n          cpu: 1.5\n          memory: 32Mi\n", true},
 		{"quantities", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        requests:\n          cpu: \" 50m \"\n          memory: null\n          x: 0x10\n        limits:\n          cpu: \"5\\u006d\"\n", true},
+		{"quantity with an escaped tab", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        limits:\n          cpu: \"\\t50m\"\n", false},
+		{"quantity with an escaped newline", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        requests:\n          memory: \"32Mi\\n\"\n", false},
 		{"quantity that is not one", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        limits:\n          cpu: 5<\n", false},
 		{"inline TypeMeta", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n", true},
 		{"unknown field", svc + "spec:\n  portz: []\n", false},
@@ -128,13 +130,16 @@ func TestDirectEmptyCollections(t *testing.T) {
 	}
 }
 
+// kitchenSink holds objects that use many of their kinds' fields.
+const kitchenSink = "testdata/direct/kitchen-sink.yaml"
+
 // TestDirectCoversKnownKinds: every object of a known kind in the rendered
 // overlays and the fixtures decodes directly, so real manifests never pay
 // for the general path, and every struct type the kinds reach is one
 // decodeDirect handles.
 func TestDirectCoversKnownKinds(t *testing.T) {
 	inputs := renderedOverlays(t)
-	for _, p := range []string{"testdata/tutorial/tutorial.yaml", "testdata/rules/MC040/bad.yaml", "testdata/rules/MC064/good.yaml"} {
+	for _, p := range []string{"testdata/tutorial/tutorial.yaml", "testdata/rules/MC040/bad.yaml", "testdata/rules/MC064/good.yaml", kitchenSink} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -145,6 +150,9 @@ func TestDirectCoversKnownKinds(t *testing.T) {
 	for name, data := range inputs {
 		for _, c := range splitDocs(data) {
 			root, ok := parseFast(c.text)
+			if name == kitchenSink && !ok {
+				t.Errorf("%s:%d: the fast path refused the document", name, c.line)
+			}
 			if !ok || yaml.Kind(root.kind) != yaml.MappingNode {
 				continue
 			}
@@ -268,7 +276,7 @@ func mutateNode(r *rand.Rand, n *yaml.Node) {
 // decoder wherever it accepts, and the mutations must reach both outcomes.
 func TestDirectMutatedObjects(t *testing.T) {
 	var bases []string
-	for _, p := range []string{"testdata/tutorial/tutorial.yaml", "testdata/rules/MC010/bad.yaml", "testdata/rules/MC040/bad.yaml", "testdata/rules/MC064/good.yaml", "testdata/rules/MC001/bad.yaml"} {
+	for _, p := range []string{"testdata/tutorial/tutorial.yaml", "testdata/rules/MC010/bad.yaml", "testdata/rules/MC040/bad.yaml", "testdata/rules/MC064/good.yaml", "testdata/rules/MC001/bad.yaml", kitchenSink} {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -317,5 +325,119 @@ func TestDirectRefusesNonPointers(t *testing.T) {
 		if decodeDirect(root, v) {
 			t.Errorf("decodeDirect(%s) = true, want false", fmt.Sprintf("%T", v))
 		}
+	}
+}
+
+// Types that reach decodeDirect's refusals; no k8s.io/api type of a known
+// kind does, so they are declared here.
+type (
+	directEmbedded struct {
+		X string `json:"x"`
+	}
+	directTextKey  string
+	directNamedInt int
+)
+
+func (k *directTextKey) UnmarshalText(b []byte) error {
+	*k = directTextKey("t:" + string(b))
+	return nil
+}
+
+// TestDirectRefusals: the shapes decodeDirect leaves to the strict decoder
+// (its rules for them are subtler than worth copying) are refused, and
+// what it does accept among them matches the strict decoder.
+func TestDirectRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		name, yaml string
+		newV       func() any
+		accept     bool
+	}{
+		{"two fields, one name", "a: x\n", func() any {
+			// Built at run time: go vet rightly refuses the literal.
+			str := reflect.TypeFor[string]()
+			return reflect.New(reflect.StructOf([]reflect.StructField{
+				{Name: "A", Type: str, Tag: `json:"a"`},
+				{Name: "B", Type: str, Tag: `json:"a"`},
+			})).Interface()
+		}, false},
+		{"an outer field shadowing an embedded one", "x: y\n", func() any {
+			return &struct {
+				directEmbedded
+				X string `json:"x"`
+			}{}
+		}, false},
+		{"embedded struct promoted", "x: y\n", func() any { return &struct{ directEmbedded }{} }, true},
+		{"embedded pointer", "x: y\n", func() any { return &struct{ *directEmbedded }{} }, false},
+		{"unexported embedded non-struct", "a: x\n", func() any {
+			return &struct {
+				directNamedInt
+				A string `json:"a"`
+			}{}
+		}, false},
+		{",string option", "n: 1\n", func() any {
+			return &struct {
+				N int `json:"n,string"`
+			}{}
+		}, false},
+		{"json:\"-\" is not a field", "A: x\n", func() any {
+			return &struct {
+				A string `json:"-"`
+			}{}
+		}, false},
+		{"json:\"-,\" is the field \"-\"", "\"-\": x\n", func() any {
+			// Built at run time: linters rightly question the literal.
+			return reflect.New(reflect.StructOf([]reflect.StructField{
+				{Name: "A", Type: reflect.TypeFor[string](), Tag: `json:"-,"`},
+			})).Interface()
+		}, true},
+		{"[]byte is base64 in JSON", "b: eA==\n", func() any {
+			return &struct {
+				B []byte `json:"b"`
+			}{}
+		}, false},
+		{"TextUnmarshaler map key", "m:\n  a: b\n", func() any {
+			return &struct {
+				M map[directTextKey]string `json:"m"`
+			}{}
+		}, false},
+		{"TextUnmarshaler value", "k: a\n", func() any {
+			return &struct {
+				K directTextKey `json:"k"`
+			}{}
+		}, false},
+		{"float", "f: 1.5\n", func() any {
+			return &struct {
+				F float64 `json:"f"`
+			}{}
+		}, false},
+		{"interface", "i: x\n", func() any {
+			return &struct {
+				I any `json:"i"`
+			}{}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root, ok := parseFast(tt.yaml)
+			if !ok {
+				t.Fatalf("fast path refused %q", tt.yaml)
+			}
+			direct := tt.newV()
+			got := decodeDirect(root, direct)
+			if got != tt.accept {
+				t.Fatalf("decodeDirect = %v, want %v", got, tt.accept)
+			}
+			if !got {
+				return
+			}
+			var buf bytes.Buffer
+			if !root.json(&buf) {
+				t.Fatal("no JSON for an accepted tree")
+			}
+			strict := tt.newV()
+			errs, err := kjson.UnmarshalStrict(buf.Bytes(), strict, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+			if err != nil || len(errs) > 0 || !reflect.DeepEqual(direct, strict) {
+				t.Errorf("strict decoder: %v %v %+v; direct %+v", err, errs, strict, direct)
+			}
+		})
 	}
 }
