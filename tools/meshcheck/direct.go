@@ -24,8 +24,8 @@ import (
 // their own UnmarshalJSON (Quantity, IntOrString, Time) get the JSON of
 // their subtree. Anything else — an unknown or duplicate field, a value of
 // the wrong type, an integer that overflows, a float where an integer goes,
-// a type it does not handle — returns false, and the caller takes the JSON
-// path, whose strict decoder has the last word and the error messages.
+// a type it does not handle — returns false, and the document takes the
+// general path, whose strict decoder has the last word and the messages.
 // FuzzDirectMatchesStrict and TestDirectMutatedObjects hold it to that.
 //
 // Why not only the JSON path: the profile of a 10,000-object run put 45%

@@ -213,18 +213,12 @@ func (r *Runner) Run(ctx context.Context) Summary {
 	return r.summarize(rep, stopped.Sub(start))
 }
 
-// warmWindow sizes the pool of workers started before the schedule: enough
-// for the slots of 20 ms. The first second then opens no connections one
-// slot at a time (2 ms would do for that: the runtime's 1 ms timer
-// resolution plus a round trip), and a stall of up to 20 ms in the middle
-// of a run, which a shared machine has every few seconds, is caught up by
-// workers that are connected already. With 2 ms, each catch-up burst found
-// every worker busy and dialed new connections while later slots waited:
-// at 20,000 rps the pool still grew to MAX_IN_FLIGHT, but in the middle of
-// the run, and in 5 alternating pairs (make bench's rate section) the worst
-// 1-second window went from a median of 4.81% (slots skipped as late in 3
-// of 5) to 1.61% (none skipped). More workers start on demand, up to
-// MaxInFlight.
+// warmWindow sizes the pool of workers started before the schedule: the
+// slots of 20 ms. 2 ms would cover the first second (the runtime's 1 ms
+// timer resolution plus a round trip); 20 ms also covers a stall mid-run,
+// which a shared machine has every few seconds: the catch-up burst then
+// goes out on open connections instead of dialing new ones while later
+// slots wait. More workers start on demand, up to MaxInFlight.
 const warmWindow = 20 * time.Millisecond
 
 // maxWarmUp bounds the wait for the warm pool's connections: a server that
