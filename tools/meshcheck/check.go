@@ -121,7 +121,8 @@ type checker struct {
 // validators run regular expressions. Each part of checkAll has its own.
 type nameErrors struct{ port, dnsLabel map[string][]string }
 
-func (n *nameErrors) of(cache *map[string][]string, name string, validate func(string) []string) []string {
+// remembered is validate(name), computed once per name in *cache.
+func remembered(cache *map[string][]string, name string, validate func(string) []string) []string {
 	if errs, ok := (*cache)[name]; ok {
 		return errs
 	}
@@ -134,11 +135,11 @@ func (n *nameErrors) of(cache *map[string][]string, name string, validate func(s
 }
 
 func (n *nameErrors) portName(name string) []string {
-	return n.of(&n.port, name, validation.IsValidPortName)
+	return remembered(&n.port, name, validation.IsValidPortName)
 }
 
 func (n *nameErrors) dns1123Label(name string) []string {
-	return n.of(&n.dnsLabel, name, validation.IsDNS1123Label)
+	return remembered(&n.dnsLabel, name, validation.IsDNS1123Label)
 }
 
 // objectOrder is each object's position in the input, which orders the

@@ -79,6 +79,18 @@ var (
 	resourceList    = reflect.TypeFor[corev1.ResourceList]()
 )
 
+// nilOnNull wraps the decoder of a pointer, slice or map: null makes the
+// value nil, as in encoding/json.
+func nilOnNull(decode func(*fnode, reflect.Value) bool) func(*fnode, reflect.Value) bool {
+	return func(n *fnode, v reflect.Value) bool {
+		if isNull(n) {
+			v.SetZero()
+			return true
+		}
+		return decode(n, v)
+	}
+}
+
 // refuse is the decoder of what decodeDirect leaves to the general path.
 func refuse(*fnode, reflect.Value) bool { return false }
 
@@ -90,7 +102,7 @@ func directFunc(t reflect.Type) func(*fnode, reflect.Value) bool {
 	case t == quantity:
 		return quantityDecoder
 	case t == resourceList:
-		return resourceListDecoder
+		return nilOnNull(resourceListDecoder)
 	case t.Kind() != reflect.Pointer && pt.Implements(jsonUnmarshaler):
 		return unmarshalerDecoder
 	case t.Kind() != reflect.Pointer && pt.Implements(textUnmarshaler):
@@ -143,28 +155,20 @@ func directFunc(t reflect.Type) func(*fnode, reflect.Value) bool {
 		}
 	case reflect.Pointer:
 		elem := buildDirect(t.Elem())
-		return func(n *fnode, v reflect.Value) bool {
-			if isNull(n) {
-				v.SetZero()
-				return true
-			}
+		return nilOnNull(func(n *fnode, v reflect.Value) bool {
 			p := reflect.New(t.Elem())
 			if !elem.decode(n, p.Elem()) {
 				return false
 			}
 			v.Set(p)
 			return true
-		}
+		})
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return refuse // []byte is base64 in JSON
 		}
 		elem := buildDirect(t.Elem())
-		return func(n *fnode, v reflect.Value) bool {
-			if isNull(n) {
-				v.SetZero()
-				return true
-			}
+		return nilOnNull(func(n *fnode, v reflect.Value) bool {
 			if yaml.Kind(n.kind) != yaml.SequenceNode {
 				return false
 			}
@@ -176,20 +180,16 @@ func directFunc(t reflect.Type) func(*fnode, reflect.Value) bool {
 			}
 			v.Set(s)
 			return true
-		}
+		})
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String || reflect.PointerTo(t.Key()).Implements(textUnmarshaler) {
 			return refuse
 		}
 		if t == stringMap {
-			return stringMapDecoder
+			return nilOnNull(stringMapDecoder)
 		}
 		elem := buildDirect(t.Elem())
-		return func(n *fnode, v reflect.Value) bool {
-			if isNull(n) {
-				v.SetZero()
-				return true
-			}
+		return nilOnNull(func(n *fnode, v reflect.Value) bool {
 			if !mappingKeys(n) {
 				return false
 			}
@@ -203,7 +203,7 @@ func directFunc(t reflect.Type) func(*fnode, reflect.Value) bool {
 			}
 			v.Set(m)
 			return true
-		}
+		})
 	case reflect.Struct:
 		return structDecoder(t)
 	}
@@ -294,10 +294,6 @@ func structDecoder(t reflect.Type) func(*fnode, reflect.Value) bool {
 // stringMapDecoder is the map decoder for labels, annotations and
 // selectors, the commonest map, without reflection per entry.
 func stringMapDecoder(n *fnode, v reflect.Value) bool {
-	if isNull(n) {
-		v.SetZero()
-		return true
-	}
 	if !mappingKeys(n) {
 		return false
 	}
@@ -367,10 +363,6 @@ func parseQuantity(n *fnode) (resource.Quantity, bool) {
 // resourceListDecoder is the map decoder for requests and limits, the one
 // common map that is not map[string]string, without reflection per entry.
 func resourceListDecoder(n *fnode, v reflect.Value) bool {
-	if isNull(n) {
-		v.SetZero()
-		return true
-	}
 	if !mappingKeys(n) {
 		return false
 	}
