@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/go-chi/chi/v5"
 )
 
 func TestHelloAndOneLogLine(t *testing.T) {
@@ -38,5 +40,31 @@ func TestHelloAndOneLogLine(t *testing.T) {
 				t.Errorf("log line %v", line)
 			}
 		})
+	}
+}
+
+// TestPlainChiLogsNothing: with no logger (-log=false) the router answers
+// the same and adds no middleware, so nothing is written anywhere.
+func TestPlainChiLogsNothing(t *testing.T) {
+	h := newRouter(nil)
+	for _, tt := range []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/", http.StatusOK, "Hello World!"},
+		{"/nope", http.StatusNotFound, "404 page not found\n"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+		if rec.Code != tt.status || rec.Body.String() != tt.body {
+			t.Errorf("GET %s = %d %q, want %d %q", tt.path, rec.Code, rec.Body, tt.status, tt.body)
+		}
+	}
+	if mw := h.(*chi.Mux).Middlewares(); len(mw) != 0 {
+		t.Errorf("plain chi has %d middlewares, want none", len(mw))
+	}
+	if mw := newRouter(slog.New(slog.DiscardHandler)).(*chi.Mux).Middlewares(); len(mw) != 1 {
+		t.Errorf("logging router has %d middlewares, want the request log only", len(mw))
 	}
 }

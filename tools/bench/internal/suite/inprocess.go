@@ -15,19 +15,20 @@ import (
 // network and a client, so without the wake-up costs that move the
 // throughput ratios of section 1 from run to run.
 type inProcessCost struct {
-	floor, logOff, logOn stats.Spread // cpu-ns/op
+	floor, chi, logOff, logOn stats.Spread // cpu-ns/op
 }
 
 // The helloserver benchmarks it is read from, as benchfmt names them: no
 // "Benchmark" prefix, no -GOMAXPROCS suffix.
 const (
 	benchFloor  = "Floor/ServeMux"
+	benchChi    = "Floor/RouterOnly"
 	benchLogOff = "HandlerLogOff"
 	benchLogOn  = "Handler"
 )
 
 // parseInProcess reads helloserver's `go test -bench` output; ok is false
-// unless all three benchmarks reported cpu-ns/op.
+// unless all four benchmarks reported cpu-ns/op.
 func parseInProcess(out []byte) (c inProcessCost, ok bool) {
 	vals := map[string][]float64{}
 	r := benchfmt.NewReader(bytes.NewReader(out), "helloserver")
@@ -45,13 +46,13 @@ func parseInProcess(out []byte) (c inProcessCost, ok bool) {
 			}
 		}
 	}
-	for _, n := range []string{benchFloor, benchLogOff, benchLogOn} {
+	for _, n := range []string{benchFloor, benchChi, benchLogOff, benchLogOn} {
 		if len(vals[n]) == 0 {
 			return c, false
 		}
 	}
 	return inProcessCost{
-		floor: stats.Summarize(vals[benchFloor]), logOff: stats.Summarize(vals[benchLogOff]), logOn: stats.Summarize(vals[benchLogOn]),
+		floor: stats.Summarize(vals[benchFloor]), chi: stats.Summarize(vals[benchChi]), logOff: stats.Summarize(vals[benchLogOff]), logOn: stats.Summarize(vals[benchLogOn]),
 	}, true
 }
 
@@ -68,8 +69,8 @@ func withoutProcs(name string) string {
 func (c inProcessCost) para() string {
 	us := func(ns float64) string { return fmt.Sprintf("%.2f µs", ns/1000) }
 	return fmt.Sprintf("In process (the Go micro-benchmarks of this run, median of %d, CPU per request): a bare `ServeMux` %s; "+
-		"helloserver with the request log off %s (%s more), with it on %s (%s more). These are measured without a network "+
-		"or a client, so without the wake-up costs that move the ratios above.",
-		c.floor.N, us(c.floor.Median), us(c.logOff.Median), us(c.logOff.Median-c.floor.Median),
-		us(c.logOn.Median), us(c.logOn.Median-c.floor.Median))
+		"plain chi %s (%s more); helloserver with the request log off %s (%s more), with it on %s (%s more). These are measured "+
+		"without a network or a client, so without the wake-up costs that move the ratios above.",
+		c.floor.N, us(c.floor.Median), us(c.chi.Median), us(c.chi.Median-c.floor.Median), us(c.logOff.Median),
+		us(c.logOff.Median-c.floor.Median), us(c.logOn.Median), us(c.logOn.Median-c.floor.Median))
 }

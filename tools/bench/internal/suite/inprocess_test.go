@@ -19,6 +19,7 @@ BenchmarkHandlerLogOff-2   	 1000000	      1131 ns/op	      1400 cpu-ns/op	     
 BenchmarkFloor/ServeMux-2  	 3106191	       356.0 ns/op	       400.0 cpu-ns/op	     400 B/op	       2 allocs/op
 BenchmarkFloor/ServeMux-2  	 3106191	       356.0 ns/op	       500.0 cpu-ns/op	     400 B/op	       2 allocs/op
 BenchmarkFloor/RouterOnly-2         	 2298199	       610.0 ns/op	       757.7 cpu-ns/op	     768 B/op	       4 allocs/op
+BenchmarkFloor/RouterOnly-2         	 2298199	       610.0 ns/op	       842.3 cpu-ns/op	     768 B/op	       4 allocs/op
 PASS
 ok  	github.com/asm-ready/asm-ready/services/helloserver/internal/handler	9.1s
 `
@@ -28,15 +29,16 @@ func TestParseInProcess(t *testing.T) {
 	if !ok {
 		t.Fatal("parseInProcess found no result")
 	}
-	if c.floor.Median != 450 || c.logOff.Median != 1350 || c.logOn.Median != 3500 || c.floor.N != 2 {
-		t.Fatalf("medians floor %v, log off %v, log on %v (n %d); want 450, 1350, 3500 (n 2)", c.floor.Median, c.logOff.Median, c.logOn.Median, c.floor.N)
+	if c.floor.Median != 450 || c.chi.Median != 800 || c.logOff.Median != 1350 || c.logOn.Median != 3500 || c.floor.N != 2 {
+		t.Fatalf("medians floor %v, chi %v, log off %v, log on %v (n %d); want 450, 800, 1350, 3500 (n 2)",
+			c.floor.Median, c.chi.Median, c.logOff.Median, c.logOn.Median, c.floor.N)
 	}
-	want := "a bare `ServeMux` 0.45 µs; helloserver with the request log off 1.35 µs (0.90 µs more), with it on 3.50 µs (3.05 µs more)"
+	want := "a bare `ServeMux` 0.45 µs; plain chi 0.80 µs (0.35 µs more); helloserver with the request log off 1.35 µs (0.90 µs more), with it on 3.50 µs (3.05 µs more)"
 	if p := c.para(); !strings.Contains(p, want) || !strings.Contains(p, "median of 2") {
 		t.Errorf("para() = %q, want it to contain %q", p, want)
 	}
-	// Without any one of the three, or without cpu-ns/op, there is no result.
-	for _, drop := range []string{"BenchmarkHandler-2 ", "BenchmarkHandlerLogOff-2", "BenchmarkFloor/ServeMux-2", "cpu-ns/op"} {
+	// Without any one of the four, or without cpu-ns/op, there is no result.
+	for _, drop := range []string{"BenchmarkHandler-2 ", "BenchmarkHandlerLogOff-2", "BenchmarkFloor/ServeMux-2", "BenchmarkFloor/RouterOnly-2", "cpu-ns/op"} {
 		var kept []string
 		for _, l := range strings.Split(goTestOutput, "\n") {
 			if !strings.Contains(l, drop) {

@@ -20,6 +20,7 @@ const (
 	keyHelloOff = "hello-log-off"
 	keyNetHTTP  = "nethttp"
 	keyNetWork  = "nethttp-work"
+	keyChi      = "chi"
 	keyChiSlog  = "chi-slog"
 	keyNginx    = "nginx"
 	keyPython   = "python"
@@ -56,6 +57,9 @@ func (s *Suite) serverSpecs() []serverSpec {
 				return []string{s.bin["nethttp"], "-addr", addr(p), "-work", calibrationWork.String()}
 			}, none,
 			"calibration: the same server burning a fixed CPU time per request, to show what that costs in req/s here"},
+		{keyChi, "plain chi, no middleware", "/readyz",
+			func(p int) []string { return []string{s.bin["chislog"], "-addr", addr(p), "-log=false"} }, none,
+			"tools/bench/baselines/chislog -log=false: the chi router helloserver is built on, one handler and nothing else: the floor of that stack"},
 		{keyChiSlog, "plain chi + slog (the issue's reference)", "/readyz",
 			func(p int) []string { return []string{s.bin["chislog"], "-addr", addr(p)} }, none,
 			"tools/bench/baselines/chislog: the design issue 8 measured at 82%: chi, and a middleware writing one slog.JSONHandler line per request straight to stdout (a file on the temp dir)"},

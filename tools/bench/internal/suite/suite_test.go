@@ -121,14 +121,22 @@ func TestDocument(t *testing.T) {
 	if s.referencePara() != "" {
 		t.Errorf("reference paragraph without the reference server: %q", s.referencePara())
 	}
+	if s.floorPara() != "" {
+		t.Errorf("floor paragraph without plain chi: %q", s.floorPara())
+	}
 	s.res.serverRounds[keyChiSlog] = []serverRound{round(8000, 12000), round(7000, 12000), round(9000, 12000)}
+	s.res.serverRounds[keyChi] = []serverRound{round(9100, 11500), round(9900, 11500), round(9500, 11500)}
 	s.res.failures = []string{"5 slow server: boom"}
 	doc := s.document()
 	for _, want := range []string{
 		"| plain chi + slog (the issue's reference) | 8000 (7000-9000) | 0.800 |",
 		// 8000 / 10000 of net/http; helloserver 9500 / 8000 of the reference.
 		"in this run it scored 0.800 (by server CPU per request: 0.800)",
-		"scored 1.188 of the reference (by server CPU per request: 1.188)",
+		"scored 1.188 (by server CPU per request: 1.188) of the reference",
+		"| plain chi, no middleware | 9500 (9100-9900) | 0.950 |",
+		// chi 9500 / net/http 10000; helloserver log off 9800 / chi 9500.
+		"plain chi with no middleware, the router helloserver is built on, scored 0.950 (by server CPU per request: 0.950)",
+		"helloserver with its request log off, which adds metrics, the response recorder and its headers, scored 1.032 (by server CPU per request: 1.032)",
 		"# Benchmarks\n",
 		"## Failed measurements\n\n- 5 slow server: boom\n",
 		"| helloserver req/s with request logging ON, vs bare net/http | >= 0.90 | 0.950 (by server CPU per request: 0.950) | met |",
