@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -43,9 +44,9 @@ func TestHelloAndOneLogLine(t *testing.T) {
 	}
 }
 
-// TestPlainChiLogsNothing: with no logger (-log=false) the router answers
-// the same and adds no middleware, so nothing is written anywhere.
-func TestPlainChiLogsNothing(t *testing.T) {
+// TestPlainChi: with no logger (-log=false) the router answers
+// the same and has no middleware at all.
+func TestPlainChi(t *testing.T) {
 	h := newRouter(nil)
 	for _, tt := range []struct {
 		path   string
@@ -66,5 +67,13 @@ func TestPlainChiLogsNothing(t *testing.T) {
 	}
 	if mw := newRouter(slog.New(slog.DiscardHandler)).(*chi.Mux).Middlewares(); len(mw) != 1 {
 		t.Errorf("logging router has %d middlewares, want the request log only", len(mw))
+	}
+}
+
+// TestLogsByDefault: the suite runs the reference design without flags, so
+// the request log must be on unless -log=false says otherwise.
+func TestLogsByDefault(t *testing.T) {
+	if f := flag.Lookup("log"); f == nil || f.DefValue != "true" {
+		t.Errorf("-log flag = %+v, want default true", f)
 	}
 }

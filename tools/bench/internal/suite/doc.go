@@ -73,13 +73,7 @@ func (s *Suite) goals() []goal {
 	// The CPU ratio (net/http's server CPU per request over helloserver's)
 	// is shown beside the req/s ratio: it hardly depends on how much of its
 	// CPU the server got, which on a shared machine moves req/s a lot.
-	byCPU := func(a string) string {
-		c := cpuRatio(sum[keyNetHTTP], sum[a])
-		if c == "-" {
-			return ""
-		}
-		return " (by server CPU per request: " + c + ")"
-	}
+	byCPU := func(a string) string { return cpuNote(sum[a], sum[keyNetHTTP]) }
 	v, have := ratio(keyHelloOn, keyNetHTTP)
 	add("helloserver req/s with request logging ON, vs bare net/http", ">= 0.90", v, have, "%.3f"+byCPU(keyHelloOn), func(x float64) bool { return x >= 0.90 })
 	v, have = ratio(keyHelloOff, keyNetHTTP)
@@ -278,9 +272,10 @@ func (s *Suite) referencePara() string {
 }
 
 // floorPara reads helloserver's request-log-off ratio against plain chi in
-// the same run: chi is the router this project standardises on, so what
-// plain chi scores against bare net/http is the floor helloserver's goal
-// is measured above. Empty unless all three ran.
+// the same run: chi is the router this project standardises on, so plain
+// chi's cost is one every helloserver request pays, and its ratio to bare
+// net/http is what helloserver's ratio is read below. Empty unless all
+// three ran.
 func (s *Suite) floorPara() string {
 	sums, ok := s.summaries(keyChi, keyNetHTTP, keyHelloOff)
 	if !ok {
@@ -288,7 +283,7 @@ func (s *Suite) floorPara() string {
 	}
 	chi, base, off := sums[0], sums[1], sums[2]
 	return fmt.Sprintf("Against bare net/http in this run, plain chi with no middleware, the router helloserver is built on, scored %s: "+
-		"the floor of that stack before helloserver adds anything. Against plain chi, helloserver with its request log off, which adds "+
+		"what the router alone costs, before helloserver adds anything. Against plain chi, helloserver with its request log off, which adds "+
 		"metrics, the response recorder and its headers, scored %s.", against(chi, base), against(off, chi))
 }
 
@@ -306,18 +301,19 @@ func (s *Suite) summaries(keys ...string) (sums []serverSummary, ok bool) {
 }
 
 // against is x's req/s ratio to base, with the ratio by server CPU per
-// request beside it.
+// request beside it when both CPU figures were measured.
 func against(x, base serverSummary) string {
-	return fmt.Sprintf("%.3f (by server CPU per request: %s)", stats.Ratio(x.rps.Median, base.rps.Median), cpuRatio(base, x))
+	return fmt.Sprintf("%.3f", stats.Ratio(x.rps.Median, base.rps.Median)) + cpuNote(x, base)
 }
 
-// cpuRatio is base's server CPU per request over other's: like a req/s
-// ratio, above 1 when other is the cheaper.
-func cpuRatio(base, other serverSummary) string {
-	if base.cpuPer1k.Median <= 0 || other.cpuPer1k.Median <= 0 {
-		return "-"
+// cpuNote is " (by server CPU per request: R)", R being base's server CPU
+// per request over x's (like a req/s ratio, above 1 when x is the cheaper),
+// or "" when either was not measured.
+func cpuNote(x, base serverSummary) string {
+	if base.cpuPer1k.Median <= 0 || x.cpuPer1k.Median <= 0 {
+		return ""
 	}
-	return fmt.Sprintf("%.3f", base.cpuPer1k.Median/other.cpuPer1k.Median)
+	return fmt.Sprintf(" (by server CPU per request: %.3f)", base.cpuPer1k.Median/x.cpuPer1k.Median)
 }
 
 func (s *Suite) serverTable() report.Table {

@@ -69,8 +69,8 @@ func withoutProcs(name string) string {
 func (c inProcessCost) para() string {
 	us := func(ns float64) string { return fmt.Sprintf("%.2f µs", ns/1000) }
 	return fmt.Sprintf("In process (the Go micro-benchmarks of this run, median of %d, CPU per request): a bare `ServeMux` %s; "+
-		"plain chi %s (%s more); helloserver with the request log off %s (%s more), with it on %s (%s more). These are measured "+
-		"without a network or a client, so without the wake-up costs that move the ratios above.",
-		c.floor.N, us(c.floor.Median), us(c.chi.Median), us(c.chi.Median-c.floor.Median), us(c.logOff.Median),
-		us(c.logOff.Median-c.floor.Median), us(c.logOn.Median), us(c.logOn.Median-c.floor.Median))
+		"plain chi %s; helloserver with the request log off %s, with it on %s: %s, %s and %s more than the `ServeMux`. These are "+
+		"measured without a network or a client, so without the wake-up costs that move the ratios above.",
+		c.floor.N, us(c.floor.Median), us(c.chi.Median), us(c.logOff.Median), us(c.logOn.Median),
+		us(c.chi.Median-c.floor.Median), us(c.logOff.Median-c.floor.Median), us(c.logOn.Median-c.floor.Median))
 }

@@ -33,7 +33,8 @@ func TestParseInProcess(t *testing.T) {
 		t.Fatalf("medians floor %v, chi %v, log off %v, log on %v (n %d); want 450, 800, 1350, 3500 (n 2)",
 			c.floor.Median, c.chi.Median, c.logOff.Median, c.logOn.Median, c.floor.N)
 	}
-	want := "a bare `ServeMux` 0.45 µs; plain chi 0.80 µs (0.35 µs more); helloserver with the request log off 1.35 µs (0.90 µs more), with it on 3.50 µs (3.05 µs more)"
+	want := "a bare `ServeMux` 0.45 µs; plain chi 0.80 µs; helloserver with the request log off 1.35 µs, with it on 3.50 µs: " +
+		"0.35 µs, 0.90 µs and 3.05 µs more than the `ServeMux`"
 	if p := c.para(); !strings.Contains(p, want) || !strings.Contains(p, "median of 2") {
 		t.Errorf("para() = %q, want it to contain %q", p, want)
 	}

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,7 +129,7 @@ func TestDocument(t *testing.T) {
 	s.res.serverRounds[keyChi] = []serverRound{round(9100, 11500), round(9900, 11500), round(9500, 11500)}
 	s.res.failures = []string{"5 slow server: boom"}
 	doc := s.document()
-	for _, want := range []string{
+	assertContains(t, doc,
 		"| plain chi + slog (the issue's reference) | 8000 (7000-9000) | 0.800 |",
 		// 8000 / 10000 of net/http; helloserver 9500 / 8000 of the reference.
 		"in this run it scored 0.800 (by server CPU per request: 0.800)",
@@ -145,11 +146,7 @@ func TestDocument(t *testing.T) {
 		// Client and recorder run-queue waits side by side.
 		"| run-queue wait s, client / server |",
 		"| 0.25 / 1.50 |",
-	} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("document lacks %q", want)
-		}
-	}
+	)
 	if term := s.terminal(); !strings.Contains(term, "GOALS\n") || !strings.Contains(term, "FAILED: 5 slow server: boom") {
 		t.Errorf("terminal output lacks the goals or the failure:\n%s", term)
 	}
@@ -182,6 +179,54 @@ func TestFortioConns(t *testing.T) {
 	for rate, want := range map[float64]int{1: 1, 100: 1, 1000: 2, 5000: 10, 10000: 20, 20000: 32} {
 		if got := fortioConns(rate); got != want {
 			t.Errorf("fortioConns(%g) = %d, want %d", rate, got, want)
+		}
+	}
+}
+
+// TestPlainChiRunsWithoutLogging: the plain-chi row is the chislog binary
+// with its request log switched off, and the reference row is the same
+// binary with it on; a lost flag would silently turn one into the other.
+func TestPlainChiRunsWithoutLogging(t *testing.T) {
+	s := &Suite{bin: map[string]string{"chislog": "/bin/chislog"}}
+	chi, ref := s.serverSpec(keyChi).argv(8080), s.serverSpec(keyChiSlog).argv(8080)
+	if !slices.Contains(chi, "-log=false") {
+		t.Errorf("plain chi argv %q lacks -log=false", chi)
+	}
+	if slices.ContainsFunc(ref, func(a string) bool { return strings.HasPrefix(a, "-log") }) {
+		t.Errorf("reference argv %q switches its request log", ref)
+	}
+}
+
+// TestRatiosWithoutCPU: a server whose CPU was not measured gets its req/s
+// ratio alone, never a CPU ratio of Inf or NaN.
+func TestRatiosWithoutCPU(t *testing.T) {
+	s := synthetic(9500, 1_000_000, 20*1024)
+	s.res.serverRounds[keyChiSlog] = []serverRound{round(8000, 12000)}
+	s.res.serverRounds[keyChi] = []serverRound{round(9500, 11500)}
+	for _, k := range []string{keyHelloOn, keyChi} {
+		for i := range s.res.serverRounds[k] {
+			s.res.serverRounds[k][i].serverCPUms = 0
+		}
+	}
+	doc := s.document()
+	assertContains(t, doc,
+		"| helloserver req/s with request logging ON, vs bare net/http | >= 0.90 | 0.950 | met |",
+		"plain chi with no middleware, the router helloserver is built on, scored 0.950: ",
+		"helloserver with its request log off, which adds metrics, the response recorder and its headers, scored 1.032.",
+		"scored 1.188 of the reference.",
+	)
+	for _, bad := range []string{"Inf", "NaN", "by server CPU per request: -"} {
+		if strings.Contains(doc, bad) {
+			t.Errorf("document contains %q", bad)
+		}
+	}
+}
+
+func assertContains(t *testing.T, doc string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(doc, want) {
+			t.Errorf("document lacks %q", want)
 		}
 	}
 }
