@@ -6,8 +6,8 @@
 // that design from bare net/http, so helloserver's own ratio can be read
 // against it rather than against a number taken elsewhere.
 //
-// With -log=false it is plain chi with no middleware at all: the floor of
-// the router helloserver is built on, for its request-log-off goal.
+// With -log=false it is plain chi with no middleware at all: what the router
+// helloserver is built on costs by itself, for the request-log-off goal.
 package main
 
 import (

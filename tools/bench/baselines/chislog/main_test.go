@@ -44,8 +44,8 @@ func TestHelloAndOneLogLine(t *testing.T) {
 	}
 }
 
-// TestPlainChi: with no logger (-log=false) the router answers
-// the same and has no middleware at all.
+// TestPlainChi: with no logger (-log=false) the router answers the same and
+// has no middleware at all.
 func TestPlainChi(t *testing.T) {
 	h := newRouter(nil)
 	for _, tt := range []struct {
