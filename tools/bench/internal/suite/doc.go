@@ -271,12 +271,12 @@ func (s *Suite) referencePara() string {
 		against(ref, base), against(hello, ref))
 }
 
-// floorPara reads helloserver's request-log-off ratio against plain chi in
+// routerPara reads helloserver's request-log-off ratio against plain chi in
 // the same run: chi is the router this project standardises on, so plain
 // chi's cost is one every helloserver request pays, and its ratio to bare
 // net/http is what helloserver's ratio is read below. Empty unless all
 // three ran.
-func (s *Suite) floorPara() string {
+func (s *Suite) routerPara() string {
 	sums, ok := s.summaries(keyChi, keyNetHTTP, keyHelloOff)
 	if !ok {
 		return ""
@@ -482,7 +482,7 @@ func (s *Suite) document() string {
 		"noise to read the other ratios against; in interleaved pairs on this machine the %v showed as about twice that in "+
 		"server CPU per request under wrk (the client sleeps more, and each response pays in its write system call for waking it).",
 		calibrationWork, calibrationWork)
-	for _, para := range []string{s.floorPara(), s.referencePara()} {
+	for _, para := range []string{s.routerPara(), s.referencePara()} {
 		if para != "" {
 			d.Para("%s", para)
 		}

@@ -122,8 +122,8 @@ func TestDocument(t *testing.T) {
 	if s.referencePara() != "" {
 		t.Errorf("reference paragraph without the reference server: %q", s.referencePara())
 	}
-	if s.floorPara() != "" {
-		t.Errorf("floor paragraph without plain chi: %q", s.floorPara())
+	if s.routerPara() != "" {
+		t.Errorf("router paragraph without plain chi: %q", s.routerPara())
 	}
 	s.res.serverRounds[keyChiSlog] = []serverRound{round(8000, 12000), round(7000, 12000), round(9000, 12000)}
 	s.res.serverRounds[keyChi] = []serverRound{round(9100, 11500), round(9900, 11500), round(9500, 11500)}
