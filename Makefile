@@ -15,11 +15,11 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 # Every Go module in the repository. Each is built, vetted and tested on its
 # own (GOWORK=off) to prove it stands alone, as the Docker builds need.
 SERVICE_MODULES := services/helloserver services/loadgen
-TOOL_MODULES    := tools/meshcheck tools tools/overlays tools/ci tools/bench tools/e2e
+TOOL_MODULES    := tools/meshcheck tools
 MODULES         := $(SERVICE_MODULES) $(TOOL_MODULES)
 
 # Pinned tool binaries and generated schemas live outside the repository and
-# are built once per machine (tools/skaffold, tools/overlays, tools/kube).
+# are built once per machine (tools/skaffold, tools, tools/kube).
 ASM_READY_CACHE ?= $(HOME)/.cache/asm-ready
 export ASM_READY_CACHE
 SKAFFOLD      := $(ASM_READY_CACHE)/bin/skaffold-v2.16.1
@@ -127,14 +127,14 @@ $(SKAFFOLD):
 	mv $@.tmp $@
 $(KUSTOMIZE):
 	@mkdir -p $(@D)
-	GOWORK=off $(GO) build -C tools/overlays -trimpath -buildvcs=false -o $@.tmp sigs.k8s.io/kustomize/kustomize/v5
+	GOWORK=off $(GO) build -C tools -trimpath -buildvcs=false -o $@.tmp sigs.k8s.io/kustomize/kustomize/v5
 	mv $@.tmp $@
 
 .PHONY: validate
 validate: ## kubeconform -strict (offline K8s 1.37 + Istio/Argo CD/Flux CRD schemas) and meshcheck: chart, overlays, gitops/.
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	(cd tools && GOWORK=off $(GO) run ./cmd/render -chart ../charts/asm-ready -values ../charts/asm-ready/values.yaml -out "$$tmp/chart-default.yaml"); \
-	cd tools/overlays && GOWORK=off $(GO) run ./cmd/validate $(addprefix ../../,$(OVERLAYS)) ../../gitops/argocd ../../gitops/flux "$$tmp/chart-default.yaml"
+	cd tools && GOWORK=off $(GO) run ./overlays/cmd/validate $(addprefix ../,$(OVERLAYS)) ../gitops/argocd ../gitops/flux "$$tmp/chart-default.yaml"
 
 FORMAT ?= text
 OUT    ?=
@@ -160,7 +160,7 @@ kube-bins: ## Build kube-apiserver, kube-controller-manager and etcd into $(ASM_
 
 .PHONY: e2e
 e2e: kube-bins ## The envtest suite: chart and overlays applied to a real kube-apiserver.
-	cd tools/e2e && GOWORK=off $(GO) test $(TESTFLAGS) ./...
+	cd tools && GOWORK=off $(GO) test $(TESTFLAGS) ./e2e/...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
@@ -174,14 +174,14 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
 
 .PHONY: bench
 bench: ## Issue 8 benchmarks -> docs/benchmarks.md (~10 min, loopback only). QUICK=1: ~2 min, report in the cache dir.
-	cd tools/bench && GOWORK=off $(GO) run ./cmd/bench -repo $(CURDIR) $(if $(filter 1,$(QUICK)),-quick)
+	cd tools && GOWORK=off $(GO) run ./bench/cmd/bench -repo $(CURDIR) $(if $(filter 1,$(QUICK)),-quick)
 
 SMOKE_NAMESPACE ?= asm-ready
 SMOKE_MIN       ?= 100
 SMOKE_TIMEOUT   ?= 3m
 .PHONY: smoke
 smoke: ## kind e2e: follow loadgen's log; pass once SMOKE_MIN requests succeeded, fail on any failure or after SMOKE_TIMEOUT.
-	cd tools/ci && GOWORK=off $(GO) run ./cmd/loadgen-smoke -min-requests $(SMOKE_MIN) -timeout $(SMOKE_TIMEOUT) -- \
+	cd tools && GOWORK=off $(GO) run ./ci/cmd/loadgen-smoke -min-requests $(SMOKE_MIN) -timeout $(SMOKE_TIMEOUT) -- \
 	  kubectl -n $(SMOKE_NAMESPACE) logs --follow deploy/loadgenerator -c main
 
 .PHONY: clean

@@ -38,7 +38,7 @@ var Skaffold = Tool{
 var Kustomize = Tool{
 	Name:    "kustomize",
 	Version: "v5.8.2",
-	Module:  "tools/overlays",
+	Module:  "tools",
 	Package: "sigs.k8s.io/kustomize/kustomize/v5",
 	ModPath: "sigs.k8s.io/kustomize/kustomize/v5",
 }
