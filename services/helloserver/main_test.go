@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asm-ready/asm-ready/services/helloserver/internal/accesslog"
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/config"
 )
 
@@ -118,6 +122,40 @@ func TestUsageListsEveryVariable(t *testing.T) {
 	for _, v := range config.Vars {
 		if !strings.Contains(out, "\n  "+v.Name+"="+v.Default+"  ("+v.Allowed+")\n        "+v.Help+"\n") {
 			t.Errorf("usage lacks %s=%s and what it allows:\n%s", v.Name, v.Default, out)
+		}
+	}
+}
+
+// TestREADME holds services/helloserver/README.md to the code: its variable
+// table is config.Vars row for row, and it states the header caps.
+func TestREADME(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	var rows, want []string
+	for line := range strings.Lines(readme) {
+		if regexp.MustCompile("^\\| `[A-Z][A-Z_]*` \\|").MatchString(line) {
+			rows = append(rows, strings.TrimSpace(line))
+		}
+	}
+	for _, v := range config.Vars {
+		def := ""
+		if v.Default != "" {
+			def = "`" + v.Default + "`"
+		}
+		want = append(want, fmt.Sprintf("| `%s` | %s | %s | %s |", v.Name, def, v.Allowed, v.Help))
+	}
+	if !slices.Equal(rows, want) {
+		t.Errorf("README variable rows:\n%s\nwant (from config.Vars):\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	for _, s := range []string{
+		fmt.Sprintf("first %d headers", accesslog.MaxHeaders),
+		fmt.Sprintf("first %d bytes", accesslog.MaxHeaderValue),
+	} {
+		if !strings.Contains(readme, s) {
+			t.Errorf("README does not say %q", s)
 		}
 	}
 }
