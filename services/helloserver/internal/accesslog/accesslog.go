@@ -1,190 +1,159 @@
-// Package accesslog logs one line per HTTP request, with Cloud Logging's
-// httpRequest fields and, optionally, the request headers (secrets redacted).
-//
-// It runs on every request, so it avoids work it does not need: no header
-// map copy, attributes built in place, nothing at all when the level is off.
+// Package accesslog logs one line per HTTP request: Cloud Logging's
+// httpRequest fields in JSON, a short method/path/status/latency/remote line
+// in text, and optionally the request headers (sorted, capped, secrets
+// redacted).
 package accesslog
 
 import (
-	"context"
+	"cmp"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
-	"github.com/asm-ready/asm-ready/services/helloserver/internal/recorder"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/asm-ready/asm-ready/services/helloserver/internal/logging"
 )
-
-// Redacted replaces the value of a header that carries credentials.
-const Redacted = "[REDACTED]"
 
 // Message is the message of every access log line.
 const Message = "request"
 
+// Redacted replaces the value of a header that carries credentials.
+const Redacted = "[REDACTED]"
+
+// A request may carry up to MAX_HEADER_BYTES of headers; a log line keeps
+// the first MaxHeaders (by name) and the first MaxHeaderValue bytes of each
+// value, and says how many headers it left out (headersOmitted).
+const (
+	MaxHeaders     = 32
+	MaxHeaderValue = 256
+)
+
 // Options choose what is logged.
 type Options struct {
-	Headers bool // log request headers (credentials redacted)
-	Probes  bool // log /healthz, /readyz and /metrics too
+	Format  string // logging.FormatJSON or logging.FormatText
+	Headers bool   // log request headers
+	Probes  bool   // log /healthz, /readyz and /metrics too
 }
 
-// isProbe reports requests made by machines every few seconds; logging them
-// by default buries the traffic people care about. A switch, not a map: no
-// hashing of the path on every request.
-func isProbe(path string) bool {
-	switch path {
-	case "/healthz", "/readyz", "/metrics":
-		return true
-	}
-	return false
-}
-
-// secretHeaders carry credentials: their values are never logged.
-var secretHeaders = [...]string{"Authorization", "Cookie", "Proxy-Authorization"}
-
-// Middleware returns the access-log middleware. Requests log at INFO, server
-// errors at ERROR: with LOG_LEVEL=warn or error only 5xx lines remain. When
-// even ERROR is off it adds nothing at all to the chain; the level is read
-// once, here, since helloserver's is fixed at startup.
+// Middleware logs each request once the handler returns: at INFO, or at
+// ERROR for a 5xx, so LOG_LEVEL=warn keeps only server errors.
 func Middleware(l *slog.Logger, o Options) func(http.Handler) http.Handler {
-	if !l.Enabled(context.Background(), slog.LevelError) {
-		return func(next http.Handler) http.Handler { return next }
-	}
 	return func(next http.Handler) http.Handler {
-		return &handler{next: next, log: l, opts: o}
-	}
-}
-
-type handler struct {
-	next http.Handler
-	log  *slog.Logger
-	opts Options
-}
-
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.opts.Probes && isProbe(r.URL.Path) {
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	rec := recorder.Wrap(w) // the metrics middleware inside reuses it
-	h.next.ServeHTTP(rec, r)
-	end := rec.Finish()
-	h.write(r.Context(), r, rec.Status(), rec.Size(), end, end.Sub(rec.Start()))
-}
-
-func (h *handler) write(ctx context.Context, r *http.Request, status int, size int64, end time.Time, d time.Duration) {
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	if !h.log.Enabled(ctx, level) {
-		return
-	}
-	remoteIP := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		remoteIP = host
-	}
-	// One backing array for both groups: one allocation per line, not two.
-	n := 0
-	if h.opts.Headers {
-		n = len(r.Header) + 1
-	}
-	attrs := make([]slog.Attr, 0, 8+n)
-	// Field names and value formats are LogEntry.httpRequest's: latency is a
-	// protobuf Duration ("0.001234s"), responseSize an int64 as a string.
-	// requestUrl is the path without the query: queries often carry tokens.
-	attrs = append(attrs,
-		slog.String("requestMethod", r.Method),
-		slog.String("requestUrl", r.URL.Path),
-		slog.Int("status", status),
-		slog.String("responseSize", strconv.FormatInt(size, 10)),
-		slog.String("latency", Latency(d)),
-		slog.String("remoteIp", remoteIP),
-		slog.String("userAgent", r.UserAgent()),
-		slog.String("protocol", r.Proto),
-	)
-	// A Record handed straight to the handler, rather than Logger.LogAttrs:
-	// the line has no use for the caller's PC, which costs a stack walk.
-	rec := slog.NewRecord(end, level, Message, 0)
-	rec.AddAttrs(slog.Attr{Key: "httpRequest", Value: slog.GroupValue(attrs...)})
-	if h.opts.Headers {
-		rec.AddAttrs(slog.Attr{Key: "headers", Value: slog.GroupValue(appendHeaders(attrs[len(attrs):], r)...)})
-	}
-	_ = h.log.Handler().Handle(ctx, rec) // nowhere to report a failed log write
-}
-
-// HeaderValue renders the request's headers (and Host, which net/http keeps
-// apart, as the tutorial's server printed it) as a log group, one attribute
-// per header, credentials replaced by Redacted. It reads the map in place;
-// multi-valued headers are joined with ", " as HTTP allows.
-func HeaderValue(r *http.Request) slog.Value {
-	return slog.GroupValue(appendHeaders(make([]slog.Attr, 0, len(r.Header)+1), r)...)
-}
-
-// appendHeaders appends HeaderValue's attributes to attrs.
-func appendHeaders(attrs []slog.Attr, r *http.Request) []slog.Attr {
-	h := r.Header
-	if r.Host != "" {
-		attrs = append(attrs, slog.String("Host", r.Host))
-	}
-	for k, v := range h {
-		var s string
-		switch {
-		case isSecret(k):
-			s = Redacted
-		case len(v) == 1:
-			s = v[0]
-		default:
-			s = strings.Join(v, ", ")
-		}
-		attrs = append(attrs, slog.String(k, s))
-	}
-	return attrs
-}
-
-// isSecret reports whether header k carries credentials. net/http
-// canonicalises header names, but a handler or proxy may not have: compare
-// case-insensitively, and only when the length can match (cheap path).
-func isSecret(k string) bool {
-	switch len(k) {
-	case len("Cookie"), len("Authorization"), len("Proxy-Authorization"):
-		for _, s := range secretHeaders {
-			if strings.EqualFold(k, s) {
-				return true
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !o.Probes && isProbe(r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
 			}
-		}
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			latency := time.Since(start)
+
+			status := cmp.Or(ww.Status(), http.StatusOK) // net/http sends 200 when the handler wrote nothing
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			if !l.Enabled(r.Context(), level) {
+				return
+			}
+			remote := r.RemoteAddr
+			if host, _, err := net.SplitHostPort(remote); err == nil {
+				remote = host
+			}
+			var attrs []slog.Attr
+			if o.Format == logging.FormatText {
+				attrs = []slog.Attr{
+					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+					slog.Duration("latency", latency), slog.String("remote", remote),
+				}
+			} else {
+				// LogEntry.httpRequest's names and formats. requestUrl is the
+				// path alone: query strings often carry tokens.
+				attrs = []slog.Attr{slog.Group("httpRequest",
+					slog.String("requestMethod", r.Method),
+					slog.String("requestUrl", r.URL.Path),
+					slog.Int("status", status),
+					slog.String("responseSize", strconv.Itoa(ww.BytesWritten())),
+					slog.String("latency", Latency(latency)),
+					slog.String("remoteIp", remote),
+					slog.String("userAgent", r.UserAgent()),
+					slog.String("protocol", r.Proto),
+				)}
+			}
+			if o.Headers {
+				headers, omitted := Headers(r)
+				attrs = append(attrs, slog.Attr{Key: "headers", Value: slog.GroupValue(headers...)})
+				if omitted > 0 {
+					attrs = append(attrs, slog.Int("headersOmitted", omitted))
+				}
+			}
+			l.LogAttrs(r.Context(), level, Message, attrs...)
+		})
 	}
-	return false
 }
 
-// Latency formats d as the JSON form of a protobuf Duration, as Cloud
-// Logging reads it: seconds with 0, 3, 6 or 9 fractional digits, as many as
-// the value needs ("0s", "0.002s", "0.001234s", "0.000012345s"). Integer
-// arithmetic: exact, and cheaper than formatting a float on every request.
+// isProbe reports requests that machines make every few seconds; logging
+// them by default buries the traffic people care about.
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
+}
+
+// Headers returns the request's headers and Host (which net/http keeps
+// apart, and the tutorial's server printed) sorted by name, at most
+// MaxHeaders of them, and how many it left out. Values of a multi-valued
+// header are joined with ", " as HTTP allows and cut to MaxHeaderValue bytes;
+// credentials are replaced by Redacted.
+func Headers(r *http.Request) (attrs []slog.Attr, omitted int) {
+	h := http.Header{}
+	maps.Copy(h, r.Header) // a shallow copy: values are only read
+	if r.Host != "" {
+		h.Set("Host", r.Host)
+	}
+	names := slices.Sorted(maps.Keys(h))
+	if len(names) > MaxHeaders {
+		names, omitted = names[:MaxHeaders], len(names)-MaxHeaders
+	}
+	attrs = make([]slog.Attr, len(names))
+	for i, name := range names {
+		v := strings.Join(h[name], ", ")
+		if isSecret(name) {
+			v = Redacted
+		}
+		attrs[i] = slog.String(name, truncate(v))
+	}
+	return attrs, omitted
+}
+
+// isSecret reports whether header name carries credentials. net/http
+// canonicalises names it parses, but a proxy or a handler may not have.
+func isSecret(name string) bool {
+	return strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Cookie") ||
+		strings.EqualFold(name, "Proxy-Authorization")
+}
+
+// truncate cuts s to MaxHeaderValue bytes on a character boundary and marks
+// the cut with "...".
+func truncate(s string) string {
+	if len(s) <= MaxHeaderValue {
+		return s
+	}
+	n := MaxHeaderValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+// Latency formats d as the JSON form of a protobuf Duration, which Cloud
+// Logging reads: seconds with a fraction and an "s" ("0.001234s").
 func Latency(d time.Duration) string {
-	var buf [32]byte
-	b := buf[:0]
-	if d < 0 {
-		b = append(b, '-')
-		d = -d // the one duration this cannot negate, math.MinInt64, is ~292 years
-	}
-	b = strconv.AppendInt(b, int64(d/time.Second), 10)
-	if ns := int64(d % time.Second); ns != 0 {
-		digits := 9
-		switch {
-		case ns%1e6 == 0:
-			ns, digits = ns/1e6, 3
-		case ns%1e3 == 0:
-			ns, digits = ns/1e3, 6
-		}
-		b = append(b, '.')
-		var fb [9]byte
-		frac := strconv.AppendInt(fb[:0], ns, 10)
-		for range digits - len(frac) {
-			b = append(b, '0')
-		}
-		b = append(b, frac...)
-	}
-	return string(append(b, 's'))
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
 }

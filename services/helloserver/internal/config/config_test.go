@@ -3,22 +3,22 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-var defaults = Defaults{ServiceVersion: "v1.2.3", PodName: "pod-0"}
-
-func TestParseDefaults(t *testing.T) {
-	got, err := Parse(map[string]string{}, defaults)
+func TestLoadDefaults(t *testing.T) {
+	got, err := Load(map[string]string{})
 	if err != nil {
-		t.Fatalf("Parse: %v", err)
+		t.Fatalf("Load: %v", err)
 	}
 	want := Config{
 		Port:              8080,
 		LogFormat:         "json",
-		LogLevel:          "info",
+		LogLevel:          slog.LevelInfo,
 		LogHeaders:        true,
 		LogProbes:         false,
 		ShutdownDelay:     2 * time.Second,
@@ -29,25 +29,41 @@ func TestParseDefaults(t *testing.T) {
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    65536,
-		ServiceVersion:    "v1.2.3",
-		PodName:           "pod-0",
-		Level:             slog.LevelInfo,
 	}
 	if got != want {
-		t.Errorf("Parse(empty) =\n%+v\nwant\n%+v", got, want)
+		t.Errorf("Load(empty) =\n%+v\nwant\n%+v", got, want)
 	}
 }
 
-func TestParseNilEnvironmentIsEmpty(t *testing.T) {
+func TestLoadNilEnvironmentIsEmpty(t *testing.T) {
 	// A nil map must not fall back to the process environment.
 	t.Setenv("PORT", "abc")
-	cfg, err := Parse(nil, defaults)
+	cfg, err := Load(nil)
 	if err != nil || cfg.Port != 8080 {
-		t.Fatalf("Parse(nil) = %+v, %v; want the defaults", cfg, err)
+		t.Fatalf("Load(nil) = %+v, %v; want the defaults", cfg, err)
 	}
 }
 
-func TestParseValid(t *testing.T) {
+// TestVarsMatchConfig: the table --help and the README are made from names
+// exactly the variables Config reads, each once.
+func TestVarsMatchConfig(t *testing.T) {
+	var tags []string
+	for f := range reflect.TypeFor[Config]().Fields() {
+		tags = append(tags, f.Tag.Get("env"))
+	}
+	var names []string
+	for _, v := range Vars {
+		names = append(names, v.Name)
+		if v.Allowed == "" || v.Help == "" {
+			t.Errorf("%s: Allowed and Help must say something", v.Name)
+		}
+	}
+	if !slices.Equal(names, tags) {
+		t.Errorf("Vars = %v\nConfig's env tags = %v (same order)", names, tags)
+	}
+}
+
+func TestLoadValid(t *testing.T) {
 	tests := []struct {
 		name  string
 		env   map[string]string
@@ -55,9 +71,9 @@ func TestParseValid(t *testing.T) {
 	}{
 		{"port", map[string]string{"PORT": "9090"}, func(c Config) bool { return c.Port == 9090 }},
 		{"empty port means default", map[string]string{"PORT": ""}, func(c Config) bool { return c.Port == 8080 }},
-		{"level upper case", map[string]string{"LOG_LEVEL": "DEBUG"}, func(c Config) bool { return c.Level == slog.LevelDebug }},
-		{"level warn", map[string]string{"LOG_LEVEL": "warn"}, func(c Config) bool { return c.Level == slog.LevelWarn }},
-		{"level error", map[string]string{"LOG_LEVEL": "error"}, func(c Config) bool { return c.Level == slog.LevelError }},
+		{"level upper case", map[string]string{"LOG_LEVEL": "DEBUG"}, func(c Config) bool { return c.LogLevel == slog.LevelDebug }},
+		{"level warn", map[string]string{"LOG_LEVEL": "warn"}, func(c Config) bool { return c.LogLevel == slog.LevelWarn }},
+		{"level error", map[string]string{"LOG_LEVEL": "error"}, func(c Config) bool { return c.LogLevel == slog.LevelError }},
 		{"format text", map[string]string{"LOG_FORMAT": "Text"}, func(c Config) bool { return c.LogFormat == "text" }},
 		{"headers off", map[string]string{"LOG_HEADERS": "false"}, func(c Config) bool { return !c.LogHeaders }},
 		{"probes on", map[string]string{"LOG_PROBES": "1"}, func(c Config) bool { return c.LogProbes }},
@@ -75,18 +91,18 @@ func TestParseValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse(tt.env, defaults)
+			cfg, err := Load(tt.env)
 			if err != nil {
-				t.Fatalf("Parse(%v): %v", tt.env, err)
+				t.Fatalf("Load(%v): %v", tt.env, err)
 			}
 			if !tt.check(cfg) {
-				t.Errorf("Parse(%v) = %+v", tt.env, cfg)
+				t.Errorf("Load(%v) = %+v", tt.env, cfg)
 			}
 		})
 	}
 }
 
-func TestParseInvalid(t *testing.T) {
+func TestLoadInvalid(t *testing.T) {
 	tests := []struct {
 		env  map[string]string
 		want string
@@ -98,6 +114,7 @@ func TestParseInvalid(t *testing.T) {
 		{map[string]string{"PORT": "8080 "}, `invalid PORT="8080 ": must be an integer 1-65535`},
 		{map[string]string{"PORT": "99999999999999999999"}, `invalid PORT="99999999999999999999": must be an integer 1-65535`},
 		{map[string]string{"LOG_LEVEL": "verbose"}, `invalid LOG_LEVEL="verbose": must be one of debug, info, warn, error`},
+		{map[string]string{"LOG_LEVEL": "info+2"}, `invalid LOG_LEVEL="info+2": must be one of debug, info, warn, error`},
 		{map[string]string{"LOG_FORMAT": "xml"}, `invalid LOG_FORMAT="xml": must be json or text`},
 		{map[string]string{"LOG_HEADERS": "yes"}, `invalid LOG_HEADERS="yes": must be true or false`},
 		{map[string]string{"LOG_PROBES": "2"}, `invalid LOG_PROBES="2": must be true or false`},
@@ -116,49 +133,34 @@ func TestParseInvalid(t *testing.T) {
 		{map[string]string{"POD_NAME": "pod\r\nX-Evil: 1"}, `invalid POD_NAME="pod\r\nX-Evil: 1": must be 1-253 printable ASCII characters without spaces`},
 		{map[string]string{"SHUTDOWN_DELAY": "3s"}, `invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="3s+2s": must be less than TERMINATION_GRACE_PERIOD (5s)`},
 		// The sum overflows int64 to a negative duration; it must still be refused.
-		{map[string]string{"SHUTDOWN_DELAY": "2562047h", "SHUTDOWN_TIMEOUT": "2562047h"}, `invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="2562047h0m0s+2562047h0m0s": must be less than TERMINATION_GRACE_PERIOD (5s)`},
+		{map[string]string{"SHUTDOWN_DELAY": "2562047h", "SHUTDOWN_TIMEOUT": "2562047h"}, `invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="2562047h+2562047h": must be less than TERMINATION_GRACE_PERIOD (5s)`},
 		{map[string]string{"SHUTDOWN_TIMEOUT": "4500ms", "TERMINATION_GRACE_PERIOD": "6s"},
-			`invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="2s+4.5s": must be less than TERMINATION_GRACE_PERIOD (6s)`},
+			`invalid SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT="2s+4500ms": must be less than TERMINATION_GRACE_PERIOD (6s)`},
 		{map[string]string{"PORT": "abc", "LOG_LEVEL": "loud"},
 			`invalid PORT="abc": must be an integer 1-65535; invalid LOG_LEVEL="loud": must be one of debug, info, warn, error`},
+		{map[string]string{"PORT": "0", "LOG_FORMAT": "xml", "IDLE_TIMEOUT": "soon"},
+			`invalid PORT="0": must be an integer 1-65535; invalid LOG_FORMAT="xml": must be json or text; invalid IDLE_TIMEOUT="soon": must be a duration > 0 like 60s`},
+		{map[string]string{"POD_NAME": strings.Repeat("x", 300)},
+			`invalid POD_NAME="` + strings.Repeat("x", 64) + `...": must be 1-253 printable ASCII characters without spaces`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			cfg, err := Parse(tt.env, defaults)
+			cfg, err := Load(tt.env)
 			if err == nil {
-				t.Fatalf("Parse(%q) = %+v, want error", tt.env, cfg)
+				t.Fatalf("Load(%q) = %+v, want error", tt.env, cfg)
 			}
 			if got := err.Error(); got != tt.want {
-				t.Errorf("Parse(%q) error\n got: %s\nwant: %s", tt.env, got, tt.want)
+				t.Errorf("Load(%q) error\n got: %s\nwant: %s", tt.env, got, tt.want)
 			}
 			var ce *Error
 			if !errors.As(err, &ce) || len(ce.Fields) == 0 {
 				t.Errorf("error %T is not a *config.Error with fields", err)
 			}
 			if cfg != (Config{}) {
-				t.Errorf("Parse returned a partial config with its error: %+v", cfg)
+				t.Errorf("Load returned a partial config with its error: %+v", cfg)
 			}
 		})
 	}
-}
-
-func TestParseEmptyDefaultsRejected(t *testing.T) {
-	// Without a build version or host name there is nothing to put in
-	// X-Served-By; the caller must notice.
-	_, err := Parse(map[string]string{}, Defaults{ServiceVersion: "v1"})
-	want := `invalid POD_NAME="": must be 1-253 printable ASCII characters without spaces`
-	if err == nil || err.Error() != want {
-		t.Fatalf("Parse without POD_NAME: err = %v, want %s", err, want)
-	}
-}
-
-// knownVars are the variables Parse reads; every error must name them.
-var knownVars = map[string]bool{
-	"PORT": true, "LOG_FORMAT": true, "LOG_LEVEL": true, "LOG_HEADERS": true, "LOG_PROBES": true,
-	"SHUTDOWN_DELAY": true, "SHUTDOWN_TIMEOUT": true, "TERMINATION_GRACE_PERIOD": true,
-	"READ_HEADER_TIMEOUT": true, "READ_TIMEOUT": true, "WRITE_TIMEOUT": true, "IDLE_TIMEOUT": true,
-	"MAX_HEADER_BYTES": true, "SERVICE_VERSION": true, "POD_NAME": true,
-	"SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT": true,
 }
 
 func FuzzConfig(f *testing.F) {
@@ -172,7 +174,7 @@ func FuzzConfig(f *testing.F) {
 			"PORT": port, "LOG_LEVEL": level, "LOG_FORMAT": format, "SHUTDOWN_DELAY": delay,
 			"SHUTDOWN_TIMEOUT": timeout, "MAX_HEADER_BYTES": maxHeader, "POD_NAME": pod, "SERVICE_VERSION": version,
 		}
-		cfg, err := Parse(environ, defaults)
+		cfg, err := Load(environ)
 		if err != nil {
 			msg := err.Error()
 			if strings.ContainsAny(msg, "\r\n") {
@@ -183,7 +185,8 @@ func FuzzConfig(f *testing.F) {
 				t.Fatalf("error %T (%v) is not a *config.Error", err, err)
 			}
 			for _, fe := range ce.Fields {
-				if !knownVars[fe.Var] || fe.Rule == "" {
+				known := fe.Var == "SHUTDOWN_DELAY+SHUTDOWN_TIMEOUT" || slices.ContainsFunc(Vars, func(v Var) bool { return v.Name == fe.Var })
+				if !known || fe.Rule == "" {
 					t.Fatalf("field error names no known variable or no rule: %+v", fe)
 				}
 				if !strings.HasPrefix(msg, "invalid ") {
@@ -198,11 +201,11 @@ func FuzzConfig(f *testing.F) {
 			t.Fatalf("accepted port %d", cfg.Port)
 		case cfg.LogFormat != "json" && cfg.LogFormat != "text":
 			t.Fatalf("accepted format %q", cfg.LogFormat)
-		case cfg.Level != slog.LevelDebug && cfg.Level != slog.LevelInfo && cfg.Level != slog.LevelWarn && cfg.Level != slog.LevelError:
-			t.Fatalf("accepted level %v", cfg.Level)
+		case cfg.LogLevel != slog.LevelDebug && cfg.LogLevel != slog.LevelInfo && cfg.LogLevel != slog.LevelWarn && cfg.LogLevel != slog.LevelError:
+			t.Fatalf("accepted level %v", cfg.LogLevel)
 		case cfg.ShutdownDelay < 0 || cfg.ShutdownTimeout <= 0 || cfg.ShutdownDelay >= cfg.GracePeriod || cfg.ShutdownTimeout >= cfg.GracePeriod-cfg.ShutdownDelay:
 			t.Fatalf("accepted drain %v + %v (grace %v)", cfg.ShutdownDelay, cfg.ShutdownTimeout, cfg.GracePeriod)
-		case cfg.MaxHeaderBytes < MinHeaderBytes || cfg.MaxHeaderBytes > MaxHeaderLimit:
+		case cfg.MaxHeaderBytes < MinHeaderBytes || cfg.MaxHeaderBytes > MaxHeaderBytes:
 			t.Fatalf("accepted max header bytes %d", cfg.MaxHeaderBytes)
 		case strings.ContainsFunc(cfg.PodName+cfg.ServiceVersion, func(r rune) bool { return r <= ' ' || r > '~' }):
 			t.Fatalf("accepted header-unsafe pod %q or version %q", cfg.PodName, cfg.ServiceVersion)

@@ -3,10 +3,9 @@ package handler
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
-	"slices"
-	"strconv"
 
 	"github.com/go-chi/chi/v5"
 
@@ -34,38 +33,19 @@ type Options struct {
 	AccessLog      accesslog.Options
 }
 
-// Header values are built once and assigned to every response's header map
-// without a copy. The slices are clipped (len == cap), so an Add by a later
-// handler appends to a fresh array and never writes into the shared one.
-var (
-	textPlain = []string{"text/plain; charset=utf-8"}
-	appJSON   = []string{"application/json"}
-	helloLen  = []string{strconv.Itoa(len(HelloBody))}
-	connClose = []string{"close"}
-	helloBody = []byte(HelloBody)
-)
-
-// New returns the router.
+// New returns the router: GET and HEAD on /, /healthz and /readyz, GET on
+// /metrics and /version; 405 with Allow for another method, 404 elsewhere.
 func New(o Options) http.Handler {
-	servedBy := slices.Clip([]string{o.PodName + "/" + o.ServiceVersion})
-	versionBody, _ := json.Marshal(struct { // marshalling three strings cannot fail
-		Version        string `json:"version"`
-		Commit         string `json:"commit"`
-		ServiceVersion string `json:"serviceVersion"`
-	}{o.Version, o.Commit, o.ServiceVersion})
-	versionBody = append(versionBody, '\n')
-	versionLen := []string{strconv.Itoa(len(versionBody))}
-
+	servedBy := o.PodName + "/" + o.ServiceVersion
 	r := chi.NewRouter()
 	// First, so that 404 and 405 answers carry the headers too.
 	r.Use(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := w.Header()
-			h[ServedByHeader] = servedBy
+			w.Header().Set(ServedByHeader, servedBy)
 			if o.Readiness.Draining() {
 				// Keep-alive clients close after this answer and reconnect
 				// to an endpoint that is not going away.
-				h["Connection"] = connClose
+				w.Header().Set("Connection", "close")
 			}
 			next.ServeHTTP(w, r)
 		})
@@ -73,28 +53,24 @@ func New(o Options) http.Handler {
 	r.Use(accesslog.Middleware(o.Logger, o.AccessLog))
 	r.Use(o.Metrics.Middleware)
 
-	r.Get("/", hello)
-	r.Head("/", hello)
-	r.Get("/healthz", health.Live)
-	r.Head("/healthz", health.Live)
-	r.Method(http.MethodGet, "/readyz", o.Readiness)
-	r.Method(http.MethodHead, "/readyz", o.Readiness)
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		r.MethodFunc(method, "/", hello)
+		r.MethodFunc(method, "/healthz", health.Live)
+		r.Method(method, "/readyz", o.Readiness)
+	}
 	r.Method(http.MethodGet, "/metrics", o.Metrics.Handler())
 	r.Get("/version", func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		h["Content-Type"] = appJSON
-		h["Content-Length"] = versionLen
-		_, _ = w.Write(versionBody)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"version": o.Version, "commit": o.Commit, "serviceVersion": o.ServiceVersion,
+		})
 	})
 	return r
 }
 
-func hello(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h["Content-Type"] = textPlain
-	h["Content-Length"] = helloLen
-	if r.Method == http.MethodHead {
-		return
-	}
-	_, _ = w.Write(helloBody) // a failed write means the client left
+// hello answers as the tutorial's server does. For HEAD, net/http sends the
+// headers (Content-Length included) and drops the body.
+func hello(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, HelloBody) // a failed write means the client left
 }

@@ -9,11 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/accesslog"
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/health"
@@ -29,9 +25,9 @@ func newTestHandler(logOut io.Writer) (http.Handler, *health.Readiness) {
 		Version:        "0.1.0",
 		Commit:         "0123456789ab",
 		Readiness:      ready,
-		Metrics:        metrics.New(metrics.BuildInfo{Version: "0.1.0", Commit: "0123456789ab", ServiceVersion: "v2"}),
+		Metrics:        metrics.New("0.1.0", "0123456789ab", "v2"),
 		Logger:         logging.New(logOut, logging.FormatJSON, slog.LevelInfo),
-		AccessLog:      accesslog.Options{Headers: true},
+		AccessLog:      accesslog.Options{Format: logging.FormatJSON, Headers: true},
 	}), ready
 }
 
@@ -55,7 +51,7 @@ func TestRoutes(t *testing.T) {
 		{"HEAD", "/healthz", 200, "", false, "text/plain; charset=utf-8", nil},
 		{"GET", "/readyz", 200, "ok\n", false, "text/plain; charset=utf-8", nil},
 		{"POST", "/healthz", 405, "", false, "", []string{"GET", "HEAD"}},
-		{"GET", "/version", 200, `{"version":"0.1.0","commit":"0123456789ab","serviceVersion":"v2"}` + "\n", false, "application/json", nil},
+		{"GET", "/version", 200, `{"commit":"0123456789ab","serviceVersion":"v2","version":"0.1.0"}` + "\n", false, "application/json", nil},
 		{"GET", "/metrics", 200, "# HELP", true, "text/plain; version=0.0.4; charset=utf-8; escaping=underscores", nil},
 	}
 	h, _ := newTestHandler(io.Discard)
@@ -136,12 +132,12 @@ func TestMetricsAfterRequests(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	for _, want := range []string{
-		`http_requests_total{code="200",method="GET",route="/"} 3`,
-		`http_requests_total{code="200",method="HEAD",route="/"} 1`,
-		`http_requests_total{code="404",method="GET",route="unmatched"} 1`,
-		`http_requests_total{code="405",method="POST",route="unmatched"} 1`,
-		`http_request_duration_seconds_count{method="GET",route="/"} 3`,
-		`http_request_duration_seconds_bucket{method="GET",route="/",le="+Inf"} 3`,
+		`http_requests_total{code="200",method="get",route="/"} 3`,
+		`http_requests_total{code="200",method="head",route="/"} 1`,
+		`http_requests_total{code="404",method="get",route="unmatched"} 1`,
+		`http_requests_total{code="405",method="post",route="unmatched"} 1`,
+		`http_request_duration_seconds_count{method="get",route="/"} 3`,
+		`http_request_duration_seconds_bucket{method="get",route="/",le="+Inf"} 3`,
 		"http_requests_in_flight 1", // the /metrics request itself
 		`helloserver_build_info{commit="0123456789ab",service_version="v2",version="0.1.0"} 1`,
 	} {
@@ -177,84 +173,4 @@ func TestAccessLogThroughRouter(t *testing.T) {
 	if strings.Contains(out, "topsecret") {
 		t.Errorf("cookie value logged: %s", out)
 	}
-}
-
-// BenchmarkHandler is one GET / through the whole router (X-Served-By,
-// access log as JSON with headers, metrics), logging to io.Discard: the
-// per-request cost of everything but the socket and the log write.
-func BenchmarkHandler(b *testing.B) {
-	h, _ := newTestHandler(io.Discard)
-	req := httptest.NewRequest("GET", "/", nil)
-	req.RemoteAddr = "10.1.2.3:4567"
-	req.Header.Set("User-Agent", "loadgen/0.1.0")
-	req.Header.Set("Accept", "*/*")
-	req.Header.Set("Accept-Encoding", "gzip")
-	reportCPU(b, func() { h.ServeHTTP(discardWriter{h: http.Header{}}, req) })
-}
-
-// BenchmarkHandlerLogOff is BenchmarkHandler with LOG_LEVEL=warn: no line
-// for a 200, so this is the router, headers, metrics and the access log's
-// watch for 5xx answers.
-func BenchmarkHandlerLogOff(b *testing.B) {
-	h := New(Options{
-		PodName:        "helloserver-7d9f-abcde",
-		ServiceVersion: "v2",
-		Readiness:      &health.Readiness{},
-		Metrics:        metrics.New(metrics.BuildInfo{Version: "0.1.0", Commit: "0123456789ab", ServiceVersion: "v2"}),
-		Logger:         logging.New(io.Discard, logging.FormatJSON, slog.LevelWarn),
-		AccessLog:      accesslog.Options{Headers: true},
-	})
-	req := httptest.NewRequest("GET", "/", nil)
-	req.RemoteAddr = "10.1.2.3:4567"
-	req.Header.Set("User-Agent", "loadgen/0.1.0")
-	reportCPU(b, func() { h.ServeHTTP(discardWriter{h: http.Header{}}, req) })
-}
-
-// BenchmarkFloor is what the benchmarks above are compared with: the same
-// GET / answered by a bare net/http ServeMux, and by a chi router with no
-// middleware (the floor of this stack: chi's per-request context costs two
-// allocations). The gap between RouterOnly and HandlerLogOff is helloserver's
-// own middleware: X-Served-By, metrics and the access log's 5xx watch.
-func BenchmarkFloor(b *testing.B) {
-	req := httptest.NewRequest("GET", "/", nil)
-	req.RemoteAddr = "10.1.2.3:4567"
-	req.Header.Set("User-Agent", "loadgen/0.1.0")
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /", hello)
-	r := chi.NewRouter()
-	r.Get("/", hello)
-	for _, h := range []struct {
-		name string
-		h    http.Handler
-	}{{"ServeMux", mux}, {"RouterOnly", r}} {
-		b.Run(h.name, func(b *testing.B) {
-			reportCPU(b, func() { h.h.ServeHTTP(discardWriter{h: http.Header{}}, req) })
-		})
-	}
-}
-
-type discardWriter struct{ h http.Header }
-
-func (d discardWriter) Header() http.Header         { return d.h }
-func (d discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (d discardWriter) WriteHeader(int)             {}
-
-// cpuTime is this process's user+system CPU time. The benchmarks report it
-// per op too ("cpu-ns/op"): on a shared, busy machine wall time per op
-// includes waiting for a core, CPU time does not.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU runs f's b.Loop and reports CPU time per op.
-func reportCPU(b *testing.B, f func()) {
-	b.ReportAllocs()
-	start, n := cpuTime(), 0
-	for b.Loop() {
-		f()
-		n++
-	}
-	b.ReportMetric(float64(cpuTime()-start)/float64(n), "cpu-ns/op")
 }

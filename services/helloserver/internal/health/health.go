@@ -1,23 +1,17 @@
 // Package health serves liveness and readiness. Readiness fails from the
-// moment shutdown starts, so the endpoints controller stops sending new
-// traffic while in-flight requests finish.
+// moment shutdown starts, so endpoints stop sending new traffic while
+// in-flight requests finish.
 package health
 
 import (
+	"io"
 	"net/http"
 	"sync/atomic"
 )
 
-var (
-	textPlain = []string{"text/plain; charset=utf-8"}
-	noStore   = []string{"no-store"}
-	okBody    = []byte("ok\n")
-	drainBody = []byte("draining\n")
-)
-
 // Live answers liveness probes: the process is up and serving HTTP.
 func Live(w http.ResponseWriter, _ *http.Request) {
-	write(w, http.StatusOK, okBody)
+	write(w, http.StatusOK, "ok\n")
 }
 
 // Readiness is ready until SetDraining is called; it is safe for concurrent use.
@@ -34,16 +28,15 @@ func (r *Readiness) Draining() bool { return r.draining.Load() }
 // ServeHTTP answers readiness probes: 200 while serving, 503 once draining.
 func (r *Readiness) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	if r.Draining() {
-		write(w, http.StatusServiceUnavailable, drainBody)
+		write(w, http.StatusServiceUnavailable, "draining\n")
 		return
 	}
-	write(w, http.StatusOK, okBody)
+	write(w, http.StatusOK, "ok\n")
 }
 
-func write(w http.ResponseWriter, code int, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = textPlain
-	h["Cache-Control"] = noStore
+func write(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	_, _ = w.Write(body) // a failed write means the client left; nothing to do
+	_, _ = io.WriteString(w, body) // a failed write means the client left
 }

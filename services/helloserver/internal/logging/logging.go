@@ -1,5 +1,6 @@
-// Package logging builds the service's slog.Logger: JSON with Cloud Logging's
-// field names (severity, message, time) by default, or slog's text format.
+// Package logging builds the service's slog.Logger: JSON with Cloud
+// Logging's keys (severity, message, time) by default, or slog's text format.
+// Every line is written when it is logged, so a crash loses nothing logged.
 package logging
 
 import (
@@ -7,27 +8,40 @@ import (
 	"log/slog"
 )
 
-// Format names accepted by New.
+// Formats accepted by New (LOG_FORMAT).
 const (
 	FormatJSON = "json"
 	FormatText = "text"
 )
 
-// New returns a logger writing to w. format is FormatJSON or FormatText
-// (anything else means JSON: config validation rejects other values first).
-// If w has a Flush() error method (a *Buffer), every line at WARN or above
-// is flushed at once.
-func New(w io.Writer, format string, level slog.Leveler) *slog.Logger {
-	var h slog.Handler
+// New returns a logger writing lines at level or above to w, as JSON for
+// FormatJSON and as slog's key=value text for FormatText.
+func New(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if format == FormatText {
-		h = slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})
-	} else {
-		h = NewJSONHandler(w, level)
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	if f, ok := w.(flusher); ok {
-		h = flushingHandler{h, f}
+	opts.ReplaceAttr = cloudLoggingKeys
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// cloudLoggingKeys renames slog's built-in keys to the ones Cloud Logging
+// reads from a JSON line: level -> severity (with its names), msg -> message.
+// Attributes inside groups are left alone; ReplaceAttr also sees a caller's
+// own top-level "level", hence the type check.
+func cloudLoggingKeys(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
+		return a
 	}
-	return slog.New(h)
+	switch a.Key {
+	case slog.LevelKey:
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			return slog.String("severity", Severity(l))
+		}
+	case slog.MessageKey:
+		a.Key = "message"
+	}
+	return a
 }
 
 // Severity maps a slog level to Cloud Logging's severity name. Levels between

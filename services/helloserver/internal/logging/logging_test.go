@@ -43,11 +43,40 @@ func TestJSONUsesCloudLoggingKeys(t *testing.T) {
 	}
 }
 
-func TestNestedKeysAreNotRenamed(t *testing.T) {
+func TestOnlyBuiltInKeysAreRenamed(t *testing.T) {
 	var buf bytes.Buffer
-	New(&buf, FormatJSON, slog.LevelInfo).Info("m", slog.Group("g", slog.String("msg", "inner"), slog.String("level", "x")))
-	if !strings.Contains(buf.String(), `"g":{"msg":"inner","level":"x"}`) {
-		t.Errorf("group keys were rewritten: %s", buf.String())
+	l := New(&buf, FormatJSON, slog.LevelInfo)
+	l.Info("m", slog.Group("g", slog.String("msg", "inner"), slog.String("level", "x")))
+	l.Info("m", "level", "mine") // a caller's own top-level "level" is not a slog.Level
+	want := `"severity":"INFO","message":"m","g":{"msg":"inner","level":"x"}}` + "\n"
+	if lines := strings.SplitAfter(buf.String(), "\n"); len(lines) != 3 || !strings.HasSuffix(lines[0], want) ||
+		!strings.HasSuffix(lines[1], `"severity":"INFO","message":"m","level":"mine"}`+"\n") {
+		t.Errorf("output:\n%s", buf.String())
+	}
+}
+
+// writes records every Write call it gets.
+type writes []string
+
+func (w *writes) Write(p []byte) (int, error) {
+	*w = append(*w, string(p))
+	return len(p), nil
+}
+
+// TestEachLineWrittenAtOnce: a line reaches the writer, whole, in the call
+// that logs it, so a process killed right after loses nothing it logged.
+func TestEachLineWrittenAtOnce(t *testing.T) {
+	for _, format := range []string{FormatJSON, FormatText} {
+		t.Run(format, func(t *testing.T) {
+			var w writes
+			l := New(&w, format, slog.LevelInfo)
+			for i := range 3 {
+				l.Info("line", "i", i)
+				if len(w) != i+1 || !strings.HasSuffix(w[i], "\n") || strings.Count(w[i], "\n") != 1 {
+					t.Fatalf("after %d lines the writer got %q", i+1, w)
+				}
+			}
+		})
 	}
 }
 
