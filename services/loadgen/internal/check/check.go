@@ -21,7 +21,6 @@ type Options struct {
 	AttemptTimeout time.Duration // per attempt; 0 = 5s
 	MinBackoff     time.Duration // 0 = 100ms; doubles per failed attempt
 	MaxBackoff     time.Duration // 0 = 2s
-	Client         *http.Client  // nil = a fresh client
 	UserAgent      string
 }
 
@@ -86,9 +85,6 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 2 * time.Second
 	}
-	if o.Client == nil {
-		o.Client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
@@ -120,6 +116,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 }
 
+// client does not follow redirects: a 3xx is an answer, and not the expected one.
+var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 func attempt(ctx context.Context, o Options) (int, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.AttemptTimeout)
 	defer cancel()
@@ -130,7 +129,7 @@ func attempt(ctx context.Context, o Options) (int, string, error) {
 	if o.UserAgent != "" {
 		req.Header.Set("User-Agent", o.UserAgent)
 	}
-	resp, err := o.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

@@ -225,7 +225,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestRealClockSleepUntil(t *testing.T) {
-	c := NewRealClock()
+	var c RealClock
 	target := time.Now().Add(20 * time.Millisecond)
 	if err := c.SleepUntil(context.Background(), target); err != nil {
 		t.Fatal(err)
