@@ -8,8 +8,9 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"github.com/caarlos0/env/v11"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -24,10 +25,5 @@ func main() {
 		<-ctx.Done()
 		stop() // the first signal drains; a second one ends the process at once
 	}()
-	environ := map[string]string{}
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		environ[k] = v
-	}
-	os.Exit(run(ctx, os.Args[1:], environ, os.Stdout, os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], env.ToMap(os.Environ()), os.Stdout, os.Stderr))
 }

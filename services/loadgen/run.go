@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,27 +56,35 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	return runLoad(ctx, environ, stdout, stderr)
 }
 
+// usage prints what --help shows; the variables come from config.Vars, the
+// table the configuration errors are made from.
 func usage(w io.Writer) {
 	var checkVars []string
-	for _, v := range config.Vars() {
+	for _, v := range config.Vars {
 		if v.Check {
 			checkVars = append(checkVars, v.Name)
 		}
 	}
-	fmt.Fprintf(w, `loadgen sends GET requests to SERVER_ADDR at REQUESTS_PER_SECOND, on a fixed schedule, and logs what happened.
+	fmt.Fprintf(w, `loadgen sends GET requests to SERVER_ADDR at REQUESTS_PER_SECOND on a fixed
+schedule and logs what happened; loadgen check is the chart's helm test probe.
 
 Usage: loadgen [--version] [check]
 
-  check      GET SERVER_ADDR until it answers 200 with EXPECT_BODY, then exit (the chart's helm test)
-  --version  print the version and exit
+  check       GET SERVER_ADDR until it answers 200 with EXPECT_BODY, then exit
 
-Environment (check reads only %s):
+Flags:
+  --version   print the version and exit
+  -h, --help  print this help and exit
+
+Environment variables (NAME=default, what is allowed; check reads only %s):
 `, strings.Join(checkVars, ", "))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, v := range config.Vars() {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Name, v.DefaultText(), v.Rule)
+	for _, v := range config.Vars {
+		def := "=" + v.Default
+		if v.Required {
+			def = ", required"
+		}
+		fmt.Fprintf(w, "  %s%s  (%s)\n        %s\n", v.Name, def, v.Allowed, v.Help)
 	}
-	_ = tw.Flush()
 }
 
 func usageError(stderr io.Writer, msg string) int {
@@ -107,8 +113,8 @@ func runLoad(ctx context.Context, environ map[string]string, stdout, stderr io.W
 	log := logging.New(stdout, cfg.LogFormat, cfg.LogLevel)
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
-		if errno, ok := errors.AsType[syscall.Errno](err); ok {
-			err = errno // "address already in use", without the address again
+		if op, ok := errors.AsType[*net.OpError](err); ok {
+			err = op.Err // "bind: address already in use", without the address again
 		}
 		fmt.Fprintf(stderr, "loadgen: cannot listen on :%d: %v (choose a free port with PORT)\n", cfg.Port, err)
 		return 1
@@ -182,7 +188,8 @@ func runCheck(ctx context.Context, environ map[string]string, stdout, stderr io.
 	if err != nil {
 		return configError(stderr, err)
 	}
-	res, err := check.Run(ctx, check.Options{
+	start := time.Now()
+	attempts, err := check.Run(ctx, check.Options{
 		URL:        cfg.URL,
 		ExpectBody: cfg.ExpectBody,
 		Timeout:    cfg.CheckTimeout,
@@ -193,6 +200,6 @@ func runCheck(ctx context.Context, environ map[string]string, stdout, stderr io.
 		return 1
 	}
 	fmt.Fprintf(stdout, "check ok: GET %s returned 200 with body %q (attempt %d, %s)\n",
-		cfg.URL.Redacted(), cfg.ExpectBody, res.Attempts, res.Elapsed.Round(time.Millisecond))
+		cfg.URL.Redacted(), cfg.ExpectBody, attempts, time.Since(start).Round(time.Millisecond))
 	return 0
 }

@@ -1,11 +1,8 @@
 // Package config reads loadgen's settings from environment variables.
-//
-// The struct tags (names, defaults) and the rules below are the one source
-// of truth: the errors, `loadgen --help` and the README's table all come
-// from them.
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,21 +30,21 @@ const (
 
 // Config is the load generator's configuration.
 type Config struct {
-	ServerAddr string `env:"SERVER_ADDR,required"`
+	ServerAddr string `env:"SERVER_ADDR"`
 	// Rate is REQUESTS_PER_SECOND as given: a number, or "max".
-	Rate            string        `env:"REQUESTS_PER_SECOND,required"`
-	Port            int           `env:"PORT" envDefault:"8081"`
-	MaxInFlight     int           `env:"MAX_IN_FLIGHT" envDefault:"256"`
-	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
-	Duration        time.Duration `env:"DURATION" envDefault:"0s"`
-	LateTolerance   time.Duration `env:"LATE_TOLERANCE" envDefault:"100ms"`
-	ReportInterval  time.Duration `env:"REPORT_INTERVAL" envDefault:"1s"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"3s"`
+	Rate            string        `env:"REQUESTS_PER_SECOND"`
+	Port            int           `env:"PORT"`
+	MaxInFlight     int           `env:"MAX_IN_FLIGHT"`
+	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT"`
+	Duration        time.Duration `env:"DURATION"`
+	LateTolerance   time.Duration `env:"LATE_TOLERANCE"`
+	ReportInterval  time.Duration `env:"REPORT_INTERVAL"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT"`
 	// MaxFailureRatio is nil unless set: thresholds are opt-in.
 	MaxFailureRatio *float64   `env:"MAX_FAILURE_RATIO"`
-	MinSuccess      uint64     `env:"MIN_SUCCESS" envDefault:"0"`
-	LogFormat       string     `env:"LOG_FORMAT" envDefault:"json"`
-	LogLevel        slog.Level `env:"LOG_LEVEL" envDefault:"info"`
+	MinSuccess      uint64     `env:"MIN_SUCCESS"`
+	LogFormat       string     `env:"LOG_FORMAT"`
+	LogLevel        slog.Level `env:"LOG_LEVEL"`
 
 	URL               *url.URL `env:"-"` // ServerAddr, validated
 	RequestsPerSecond float64  `env:"-"` // Rate parsed; 0 in max mode
@@ -56,70 +53,58 @@ type Config struct {
 
 // CheckConfig is the configuration of `loadgen check`.
 type CheckConfig struct {
-	ServerAddr   string        `env:"SERVER_ADDR,required"`
-	ExpectBody   string        `env:"EXPECT_BODY" envDefault:"Hello World!"`
-	CheckTimeout time.Duration `env:"CHECK_TIMEOUT" envDefault:"30s"`
+	ServerAddr   string        `env:"SERVER_ADDR"`
+	ExpectBody   string        `env:"EXPECT_BODY"`
+	CheckTimeout time.Duration `env:"CHECK_TIMEOUT"`
 
 	URL *url.URL `env:"-"`
 }
 
-var rules = map[string]string{
-	"SERVER_ADDR":         "must be an absolute http:// or https:// URL with a host, e.g. http://localhost:8080",
-	"REQUESTS_PER_SECOND": fmt.Sprintf("must be a number %g-%d (e.g. 5 or 0.5) or max", MinRate, MaxRate),
-	"PORT":                fmt.Sprintf("must be an integer %d-%d", MinPort, MaxPort),
-	"MAX_IN_FLIGHT":       fmt.Sprintf("must be an integer 1-%d", MaxInFlight),
-	"REQUEST_TIMEOUT":     "must be a duration > 0 and <= 24h, e.g. 5s",
-	"DURATION":            "must be a duration 0 (run until stopped) to 24h, e.g. 30s",
-	"LATE_TOLERANCE":      "must be a duration > 0 and <= 24h, e.g. 100ms",
-	"REPORT_INTERVAL":     "must be a duration 100ms-24h, e.g. 1s",
-	"SHUTDOWN_TIMEOUT":    "must be a duration 0-24h, e.g. 3s",
-	"MAX_FAILURE_RATIO":   "must be a number 0-1, e.g. 0.01 (unset: no threshold)",
-	"MIN_SUCCESS":         "must be an integer >= 0 (0: no threshold)",
-	"LOG_FORMAT":          "must be json or text",
-	"LOG_LEVEL":           "must be one of debug, info, warn, error",
-	"EXPECT_BODY":         "any text; one trailing newline in the response is tolerated",
-	"CHECK_TIMEOUT":       "must be a duration > 0 and <= 24h, e.g. 30s",
-}
-
-// Var describes one environment variable for the help text and README.
+// Var is one environment variable: the one table that --help, the README
+// and every error message are made from.
 type Var struct {
-	Name, Default, Rule string
-	Required            bool
-	Check               bool // `loadgen check` reads it
+	Name     string
+	Default  string // used when the variable is unset or empty
+	Allowed  string // what a valid value looks like; errors say "must be <Allowed>"
+	Help     string
+	Required bool // unset or empty: the tutorial's "env variable is not defined", exit 1
+	Check    bool // read by `loadgen check`
 }
 
-// DefaultText is the default as the help and README show it.
-func (v Var) DefaultText() string {
-	switch {
-	case v.Required:
-		return "required"
-	case v.Default == "":
-		return "unset"
-	}
-	return v.Default
-}
-
-// Vars lists the variables of the load generator, then those only `loadgen
-// check` reads, in declaration order.
-func Vars() []Var {
-	var out []Var
-	index := map[string]int{}
-	for i, v := range []any{&Config{}, &CheckConfig{}} {
-		params, err := env.GetFieldParams(v)
-		if err != nil {
-			panic(err) // the struct tags above are constant
-		}
-		for _, p := range params {
-			j, seen := index[p.Key]
-			if !seen {
-				j = len(out)
-				index[p.Key] = j
-				out = append(out, Var{Name: p.Key, Default: p.DefaultValue, Rule: rules[p.Key], Required: p.Required})
-			}
-			out[j].Check = out[j].Check || i == 1
-		}
-	}
-	return out
+// Vars lists every variable, in the order --help shows them.
+var Vars = []Var{
+	{Name: "SERVER_ADDR", Required: true, Check: true,
+		Allowed: "an absolute http:// or https:// URL with a host, e.g. http://localhost:8080",
+		Help:    "the URL every request GETs; a password in it is never printed"},
+	{Name: "REQUESTS_PER_SECOND", Required: true,
+		Allowed: fmt.Sprintf("a number %g-%d (e.g. 5 or 0.5) or max", MinRate, MaxRate),
+		Help:    "target rate; max: MAX_IN_FLIGHT requests back to back, for throughput"},
+	{Name: "PORT", Default: "8081", Allowed: fmt.Sprintf("an integer %d-%d", MinPort, MaxPort),
+		Help: "admin port, on all interfaces: /healthz, /readyz, /metrics"},
+	{Name: "MAX_IN_FLIGHT", Default: "256", Allowed: fmt.Sprintf("an integer 1-%d", MaxInFlight),
+		Help: "bound on requests outstanding and on open connections"},
+	{Name: "REQUEST_TIMEOUT", Default: "5s", Allowed: "a duration > 0 and <= 24h",
+		Help: "per request, from connecting to the end of the body"},
+	{Name: "DURATION", Default: "0s", Allowed: "a duration 0-24h",
+		Help: "stop after this long; 0: run until SIGTERM"},
+	{Name: "LATE_TOLERANCE", Default: "100ms", Allowed: "a duration > 0 and <= 24h",
+		Help: "how far behind its due time a request may still be sent; later, it is counted late"},
+	{Name: "REPORT_INTERVAL", Default: "1s", Allowed: "a duration 100ms-24h",
+		Help: "how often the N request(s) line is logged"},
+	{Name: "SHUTDOWN_TIMEOUT", Default: "3s", Allowed: "a duration 0-24h",
+		Help: "on stop, how long requests in flight may finish before they are aborted"},
+	{Name: "MAX_FAILURE_RATIO", Allowed: "a number 0-1",
+		Help: "exit 1 when more than this share of requests failed; unset: no threshold"},
+	{Name: "MIN_SUCCESS", Default: "0", Allowed: "an integer >= 0",
+		Help: "exit 1 when fewer requests than this succeeded; 0: no threshold"},
+	{Name: "LOG_FORMAT", Default: "json", Allowed: "json or text",
+		Help: "json: one object a line with Cloud Logging's keys; text: slog's key=value"},
+	{Name: "LOG_LEVEL", Default: "info", Allowed: "one of debug, info, warn, error",
+		Help: "least severe level logged; debug adds every transport error, warn hides the request lines"},
+	{Name: "EXPECT_BODY", Default: "Hello World!", Allowed: "any text", Check: true,
+		Help: "loadgen check: the body to expect; one trailing newline is tolerated"},
+	{Name: "CHECK_TIMEOUT", Default: "30s", Allowed: "a duration > 0 and <= 24h", Check: true,
+		Help: "loadgen check: how long to keep trying"},
 }
 
 // MissingError is a required variable that is unset or empty. Its message
@@ -135,13 +120,13 @@ type FieldError struct {
 	Rule  string // what is allowed
 }
 
-// maxValue bounds how much of a bad value an error quotes.
-const maxValue = 100
+// maxShownValue keeps an error on one readable line whatever was given.
+const maxShownValue = 64
 
 func (e FieldError) Error() string {
 	v := e.Value
-	if len(v) > maxValue {
-		v = v[:maxValue] + "..."
+	if len(v) > maxShownValue {
+		v = v[:maxShownValue] + "..."
 	}
 	return fmt.Sprintf("invalid %s=%q: %s", e.Var, v, e.Rule)
 }
@@ -161,7 +146,7 @@ func (e *Error) Error() string {
 // *MissingError for the first required variable that is unset or empty, or
 // an *Error listing every bad value.
 func Load(environ map[string]string) (Config, error) {
-	c, bad, err := parse[Config](environ)
+	c, bad, err := parse[Config](environ, false)
 	if err != nil {
 		return c, err
 	}
@@ -171,7 +156,7 @@ func Load(environ map[string]string) (Config, error) {
 	} else if r, err := strconv.ParseFloat(c.Rate, 64); err == nil && r >= MinRate && r <= MaxRate {
 		c.RequestsPerSecond = r
 	} else {
-		bad.add("REQUESTS_PER_SECOND")
+		bad.check("REQUESTS_PER_SECOND", false)
 	}
 	bad.check("PORT", c.Port >= MinPort && c.Port <= MaxPort)
 	bad.check("MAX_IN_FLIGHT", c.MaxInFlight >= 1 && c.MaxInFlight <= MaxInFlight)
@@ -181,13 +166,15 @@ func Load(environ map[string]string) (Config, error) {
 	bad.check("REPORT_INTERVAL", c.ReportInterval >= MinReportInterval && c.ReportInterval <= MaxDuration)
 	bad.check("SHUTDOWN_TIMEOUT", c.ShutdownTimeout >= 0 && c.ShutdownTimeout <= MaxDuration)
 	bad.check("MAX_FAILURE_RATIO", c.MaxFailureRatio == nil || (*c.MaxFailureRatio >= 0 && *c.MaxFailureRatio <= 1))
+	c.LogFormat = strings.ToLower(c.LogFormat)
 	bad.check("LOG_FORMAT", c.LogFormat == "json" || c.LogFormat == "text")
+	bad.check("LOG_LEVEL", slices.Contains([]slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}, c.LogLevel))
 	return c, bad.err()
 }
 
 // LoadCheck reads the configuration of `loadgen check`.
 func LoadCheck(environ map[string]string) (CheckConfig, error) {
-	c, bad, err := parse[CheckConfig](environ)
+	c, bad, err := parse[CheckConfig](environ, true)
 	if err != nil {
 		return c, err
 	}
@@ -196,57 +183,49 @@ func LoadCheck(environ map[string]string) (CheckConfig, error) {
 	return c, bad.err()
 }
 
-// errs collects bad variables; a variable is reported once.
+// errs collects the variables with a bad value.
 type errs struct {
-	environ map[string]string
-	order   map[string]int // declaration order, for the message
-	fields  []FieldError
-}
-
-func (b *errs) add(name string) {
-	for _, f := range b.fields {
-		if f.Var == name {
-			return
-		}
-	}
-	v := b.environ[name]
-	if name == "SERVER_ADDR" {
-		v = redactUserinfo(v)
-	}
-	b.fields = append(b.fields, FieldError{Var: name, Value: v, Rule: rules[name]})
+	given map[string]string // the values parsed: the environment's, or the defaults
+	bad   map[string]bool
 }
 
 func (b *errs) check(name string, ok bool) {
 	if !ok {
-		b.add(name)
+		b.bad[name] = true
 	}
 }
 
 func (b *errs) err() error {
-	if len(b.fields) == 0 {
+	var e Error
+	for _, v := range Vars {
+		if b.bad[v.Name] {
+			value := b.given[v.Name]
+			if v.Name == "SERVER_ADDR" {
+				value = redactUserinfo(value)
+			}
+			e.Fields = append(e.Fields, FieldError{Var: v.Name, Value: value, Rule: "must be " + v.Allowed})
+		}
+	}
+	if e.Fields == nil {
 		return nil
 	}
-	slices.SortFunc(b.fields, func(x, y FieldError) int { return b.order[x.Var] - b.order[y.Var] })
-	return &Error{Fields: b.fields}
+	return &e
 }
 
-// parse checks the required variables (an empty value counts as unset:
-// Kubernetes renders `value: ""` for an unset Helm value), then lets
-// caarlos0/env convert every value, collecting what it cannot convert.
-func parse[T any](environ map[string]string) (T, *errs, error) {
+// parse checks the required variables of the mode (an empty value counts
+// as unset: Kubernetes renders `value: ""` for an unset Helm value), fills
+// in the defaults, then lets caarlos0/env convert every value, collecting
+// what it cannot convert.
+func parse[T any](environ map[string]string, check bool) (T, *errs, error) {
 	var zero T
-	params, err := env.GetFieldParams(&zero)
-	if err != nil {
-		return zero, nil, err
-	}
-	bad := &errs{environ: environ, order: map[string]int{}}
-	for i, p := range params {
-		if p.Required && environ[p.Key] == "" {
-			return zero, nil, &MissingError{Var: p.Key}
+	bad := &errs{given: map[string]string{}, bad: map[string]bool{}}
+	for _, v := range Vars {
+		if v.Required && environ[v.Name] == "" && (v.Check || !check) {
+			return zero, nil, &MissingError{Var: v.Name}
 		}
-		bad.order[p.Key] = i
+		bad.given[v.Name] = cmp.Or(environ[v.Name], v.Default)
 	}
-	c, err := env.ParseAsWithOptions[T](env.Options{Environment: environ})
+	c, err := env.ParseAsWithOptions[T](env.Options{Environment: bad.given})
 	var agg env.AggregateError
 	if errors.As(err, &agg) {
 		for _, e := range agg.Errors {
@@ -255,8 +234,7 @@ func parse[T any](environ map[string]string) (T, *errs, error) {
 				return zero, nil, err // not reachable with the tags above
 			}
 			f, _ := reflect.TypeFor[T]().FieldByName(pe.Name)
-			name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-			bad.add(name)
+			bad.bad[f.Tag.Get("env")] = true
 		}
 	} else if err != nil {
 		return zero, nil, err
@@ -276,8 +254,8 @@ func serverAddr(s string, bad *errs) *url.URL {
 		n, err := strconv.Atoi(u.Port())
 		ok = err == nil && n >= MinPort && n <= MaxPort
 	}
+	bad.check("SERVER_ADDR", ok)
 	if !ok {
-		bad.add("SERVER_ADDR")
 		return nil
 	}
 	return u

@@ -22,7 +22,7 @@ import (
 // ErrDone is returned by Next when the schedule has reached its end.
 var ErrDone = errors.New("pacer: schedule complete")
 
-// Clock is the time source. The real one is NewRealClock; tests use a fake.
+// Clock is the time source. The real one is RealClock; tests use a fake.
 type Clock interface {
 	Now() time.Time
 	// SleepUntil blocks until t or until ctx is done (returning ctx.Err()).
