@@ -21,7 +21,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 	return u
 }
 
-func fastOpts(t *testing.T, u string) Options {
+func testOpts(t *testing.T, u string) Options {
 	return Options{URL: mustURL(t, u), ExpectBody: "Hello World!", Timeout: 10 * time.Second,
 		AttemptTimeout: 500 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
 }
@@ -31,7 +31,7 @@ func TestSuccess(t *testing.T) {
 		fmt.Fprint(w, "Hello World!")
 	}))
 	defer srv.Close()
-	n, err := Run(context.Background(), fastOpts(t, srv.URL))
+	n, err := Run(context.Background(), testOpts(t, srv.URL))
 	if err != nil || n != 1 {
 		t.Fatalf("Run = %d, %v", n, err)
 	}
@@ -42,7 +42,7 @@ func TestWrongBody(t *testing.T) {
 		fmt.Fprint(w, "Hello Moon!"+strings.Repeat("x", 500))
 	}))
 	defer srv.Close()
-	o := fastOpts(t, srv.URL)
+	o := testOpts(t, srv.URL)
 	o.Timeout = time.Second
 	n, err := Run(context.Background(), o)
 	if err == nil {
@@ -72,7 +72,7 @@ func TestErrorThenSuccess(t *testing.T) {
 		fmt.Fprint(w, "Hello World!\n") // one trailing newline is tolerated
 	}))
 	defer srv.Close()
-	attempts, err := Run(context.Background(), fastOpts(t, srv.URL))
+	attempts, err := Run(context.Background(), testOpts(t, srv.URL))
 	if err != nil || attempts != 3 {
 		t.Fatalf("Run = %d, %v; want success on attempt 3", attempts, err)
 	}
@@ -90,7 +90,7 @@ func TestAttemptTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	o := fastOpts(t, srv.URL)
+	o := testOpts(t, srv.URL)
 	o.AttemptTimeout = 50 * time.Millisecond
 	o.Timeout = time.Second
 	n, err := Run(context.Background(), o)
@@ -106,7 +106,7 @@ func TestConnectionRefused(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	u := srv.URL
 	srv.Close()
-	o := fastOpts(t, u)
+	o := testOpts(t, u)
 	o.Timeout = 100 * time.Millisecond
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("want connection refused, got %v", err)
@@ -116,7 +116,7 @@ func TestConnectionRefused(t *testing.T) {
 func TestPasswordRedacted(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
-	o := fastOpts(t, strings.Replace(srv.URL, "http://", "http://user:s3cret@", 1))
+	o := testOpts(t, strings.Replace(srv.URL, "http://", "http://user:s3cret@", 1))
 	o.Timeout = 50 * time.Millisecond
 	_, err := Run(context.Background(), o)
 	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "status 404") {

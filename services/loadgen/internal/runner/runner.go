@@ -12,7 +12,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -56,6 +55,7 @@ type Runner struct {
 	reqCtx  context.Context // cancelled when the drain runs out of time
 	metrics metrics
 	onWait  func() // tests: a due request waits for a free token
+	dialer  *warmDialer
 
 	mu         sync.Mutex // guards the fields below
 	total      counts
@@ -72,9 +72,10 @@ func New(o Options) *Runner {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	dialer := newWarmDialer(o.URL, o.MaxInFlight)
 	r := &Runner{
-		opts: o,
+		opts:   o,
+		dialer: dialer,
 		client: &http.Client{
 			// At most MaxInFlight connections, all kept open between
 			// requests: a steady rate reuses them instead of dialing.
@@ -110,6 +111,7 @@ func (r *Runner) Run(ctx context.Context) Summary {
 	var p *pacer.Pacer
 	start := time.Now()
 	if !r.opts.Max {
+		r.dialer.warm(ctx, r.opts.Rate)
 		p = pacer.New(pacer.RealClock{}, r.opts.Rate, r.opts.Duration, r.opts.LateTolerance)
 		start = p.Start()
 	}

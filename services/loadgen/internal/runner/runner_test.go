@@ -227,12 +227,12 @@ func TestMaxInFlightBound(t *testing.T) {
 	const limit = 4
 	var pc peakCounter
 	var served atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, conns := countingServer(func(w http.ResponseWriter, r *http.Request) {
 		pc.enter()
 		defer pc.leave()
 		time.Sleep(100 * time.Millisecond) // the slowness under test
 		served.Add(1)
-	}))
+	})
 	defer srv.Close()
 	o := opts(t, srv.URL, 200, 500*time.Millisecond, nil)
 	o.MaxInFlight = limit
@@ -246,6 +246,35 @@ func TestMaxInFlightBound(t *testing.T) {
 	}
 	if s.Sent+s.Late != 100 || int64(s.OK) != served.Load() {
 		t.Errorf("sent %d late %d ok %d served %d", s.Sent, s.Late, s.OK, served.Load())
+	}
+	if n := conns.Load(); n > limit {
+		t.Errorf("%d connections opened, bound is %d", n, limit)
+	}
+}
+
+// countingServer serves h and counts the connections accepted.
+func countingServer(h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	return srv, &conns
+}
+
+// TestConnectionsReused: at a steady rate each response body is read to
+// its end, so later requests reuse the connections already open.
+func TestConnectionsReused(t *testing.T) {
+	srv, conns := countingServer(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "Hello World!")
+	})
+	defer srv.Close()
+	s := run(t, New(opts(t, srv.URL, 100, 500*time.Millisecond, nil)), context.Background())
+	if s.OK != 50 || conns.Load() > 10 {
+		t.Errorf("%d requests ok over %d connections; want 50 over a few reused ones", s.OK, conns.Load())
 	}
 }
 
@@ -570,4 +599,36 @@ func BenchmarkPaced(b *testing.B) {
 		b.Fatalf("scheduled %d, want %d", s.Sent+s.Late, b.N)
 	}
 	b.ReportMetric(float64(s.Late), "late")
+}
+
+// TestWarmUp: before the schedule starts, the connections for its first
+// 20 ms are open (500 rps: 10), and requests then use them; without the
+// warm-up, 20 requests 2 ms apart would need one or two connections.
+func TestWarmUp(t *testing.T) {
+	var requests atomic.Int64
+	srv, conns := countingServer(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		fmt.Fprint(w, "Hello World!")
+	})
+	defer srv.Close()
+	s := run(t, New(opts(t, srv.URL, 500, 40*time.Millisecond, nil)), context.Background())
+	if s.OK != 20 || requests.Load() != 20 || conns.Load() < 10 || conns.Load() > 64 {
+		t.Errorf("%d ok, server saw %d requests on %d connections; want 20 on at least the 10 warmed", s.OK, requests.Load(), conns.Load())
+	}
+}
+
+func TestWarmDialerAddr(t *testing.T) {
+	for _, tt := range []struct{ url, addr string }{
+		{"http://127.0.0.1/", "127.0.0.1:80"},
+		{"https://localhost/x", "localhost:443"},
+		{"http://[::1]:8080/", "[::1]:8080"},
+	} {
+		u, err := url.Parse(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := newWarmDialer(u, 1); d.addr != tt.addr {
+			t.Errorf("%s: warm-up dials %q, the Transport %q", tt.url, d.addr, tt.addr)
+		}
+	}
 }
