@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"syscall"
 	"time"
 
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/histogram"
@@ -94,18 +93,17 @@ func (r *Runner) record(status int, err error, latency time.Duration) {
 // errors of an interval can be counted by kind.
 func reason(err error) string {
 	var ne net.Error
-	var errno syscall.Errno
 	var dns *net.DNSError
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
-	case errors.As(err, &errno):
-		return errno.Error() // "connection refused", "connection reset by peer", ...
 	case errors.As(err, &dns):
 		return dns.Err // "no such host", ...
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "EOF"
 	}
+	// The innermost error: a system call's ("connection refused",
+	// "connection reset by peer") or the library's own words.
 	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(u) {
 		err = u
 	}
