@@ -1,17 +1,16 @@
 // Command loadgen sends HTTP GET requests to SERVER_ADDR at
-// REQUESTS_PER_SECOND on an open-model schedule (or, with
-// REQUESTS_PER_SECOND=max, back to back from MAX_IN_FLIGHT workers) and
-// reports what happened.
-// `loadgen check` is a one-shot probe for the chart's `helm test` pod.
-// Configuration is environment-only; see the README.
+// REQUESTS_PER_SECOND on an open-model schedule and logs what happened;
+// `loadgen check` is the chart's `helm test` probe. `loadgen --help` lists
+// its settings, all environment variables.
 package main
 
 import (
 	"context"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"github.com/caarlos0/env/v11"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -24,16 +23,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	go func() {
 		<-ctx.Done()
-		stop() // the first signal drains; a second one kills at once
+		stop() // the first signal drains; a second one ends the process at once
 	}()
-	os.Exit(run(ctx, os.Args[1:], environ(), os.Stdout, os.Stderr))
-}
-
-func environ() map[string]string {
-	m := make(map[string]string)
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		m[k] = v
-	}
-	return m
+	os.Exit(run(ctx, os.Args[1:], env.ToMap(os.Environ()), os.Stdout, os.Stderr))
 }

@@ -8,6 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -43,15 +46,15 @@ func TestRunConfigErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, map[string]string{"REQUESTS_PER_SECOND": "1"}, 1, "SERVER_ADDR env variable is not defined\n"},
-		{nil, map[string]string{"SERVER_ADDR": "http://x/"}, 1, "REQUESTS_PER_SECOND env variable is not defined\n"},
+		{nil, map[string]string{"REQUESTS_PER_SECOND": "1"}, 1, "loadgen: SERVER_ADDR env variable is not defined\n"},
+		{nil, map[string]string{"SERVER_ADDR": "http://x/"}, 1, "loadgen: REQUESTS_PER_SECOND env variable is not defined\n"},
 		{nil, map[string]string{"SERVER_ADDR": "http://x/", "REQUESTS_PER_SECOND": "abc"}, 2,
-			"invalid REQUESTS_PER_SECOND \"abc\": must be a number from 0.001 to 1000000, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)\n"},
-		{[]string{"check"}, map[string]string{}, 1, "SERVER_ADDR env variable is not defined\n"},
+			"loadgen: invalid REQUESTS_PER_SECOND=\"abc\": must be a number 0.001-1000000 (e.g. 5 or 0.5) or max\n"},
+		{nil, map[string]string{"SERVER_ADDR": "http://x/", "REQUESTS_PER_SECOND": "1", "PORT": "http", "DURATION": "1"}, 2,
+			"loadgen: invalid PORT=\"http\": must be an integer 1-65535; invalid DURATION=\"1\": must be a duration 0-24h\n"},
+		{[]string{"check"}, map[string]string{}, 1, "loadgen: SERVER_ADDR env variable is not defined\n"},
 		{[]string{"check"}, map[string]string{"SERVER_ADDR": "http://x/", "CHECK_TIMEOUT": "-1s"}, 2,
-			"invalid CHECK_TIMEOUT \"-1s\": must be a duration greater than 0 and at most 24h, e.g. 30s\n"},
-		{[]string{"frobnicate"}, map[string]string{}, 2,
-			"unknown command \"frobnicate\": run loadgen with no arguments, or as `loadgen check` or `loadgen version`\n"},
+			"loadgen: invalid CHECK_TIMEOUT=\"-1s\": must be a duration > 0 and <= 24h\n"},
 	} {
 		code, out, errOut := runWith(t, tt.args, tt.env)
 		if code != tt.code || errOut != tt.want || out != "" {
@@ -60,10 +63,71 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 }
 
-func TestVersion(t *testing.T) {
-	code, out, _ := runWith(t, []string{"version"}, nil)
-	if code != 0 || out != "loadgen dev (commit unknown)\n" {
-		t.Errorf("version: %d %q", code, out)
+// TestArgs: --help and --version answer on stdout and exit 0; anything
+// else that is not `check` is refused with one line and the usage on
+// stderr, exit 2. None of them starts generating load, although the
+// environment would let it.
+func TestArgs(t *testing.T) {
+	var usageBuf bytes.Buffer
+	usage(&usageBuf)
+	help := usageBuf.String()
+	for _, v := range config.Vars {
+		if !strings.Contains(help, "\n  "+v.Name) || !strings.Contains(help, "("+v.Allowed+")\n        "+v.Help+"\n") {
+			t.Errorf("usage lacks %s:\n%s", v.Name, help)
+		}
+	}
+	env := map[string]string{"SERVER_ADDR": "http://127.0.0.1:1/", "REQUESTS_PER_SECOND": "1", "PORT": freePort(t), "DURATION": "1h"}
+	for _, tt := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"--help"}, 0, help, ""},
+		{[]string{"-h"}, 0, help, ""},
+		{[]string{"-help"}, 0, help, ""},
+		{[]string{"check", "--help"}, 2, "", "loadgen: unexpected argument \"--help\"\n" + help},
+		{[]string{"--version"}, 0, "loadgen dev (commit unknown)\n", ""},
+		{[]string{"-version"}, 0, "loadgen dev (commit unknown)\n", ""},
+		{[]string{"--verbose"}, 2, "", "loadgen: flag provided but not defined: -verbose\n" + help},
+		{[]string{"version"}, 2, "", "loadgen: unexpected argument \"version\"\n" + help},
+		{[]string{"check", "now"}, 2, "", "loadgen: unexpected argument \"now\"\n" + help},
+		{[]string{"--version=maybe"}, 2, "", "loadgen: invalid boolean value \"maybe\" for -version: parse error\n" + help},
+	} {
+		code, out, errOut := runWith(t, tt.args, env)
+		if code != tt.code || out != tt.stdout || errOut != tt.stderr {
+			t.Errorf("run(%q) = %d\nstdout %q\nstderr %q\nwant %d\nstdout %q\nstderr %q", tt.args, code, out, errOut, tt.code, tt.stdout, tt.stderr)
+		}
+	}
+	if !strings.HasPrefix(help, "loadgen sends GET requests") || !strings.Contains(help, "\nUsage: loadgen [--version] [check]\n") {
+		t.Errorf("usage:\n%s", help)
+	}
+}
+
+// TestREADMEEnvTable: the README's table of variables is config.Vars, row
+// for row.
+func TestREADMEEnvTable(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, want []string
+	for line := range strings.Lines(string(readme)) {
+		if regexp.MustCompile("^\\| `[A-Z][A-Z_]*` \\|").MatchString(line) {
+			rows = append(rows, strings.TrimSpace(line))
+		}
+	}
+	for _, v := range config.Vars {
+		def := ""
+		switch {
+		case v.Required:
+			def = "required"
+		case v.Default != "":
+			def = "`" + v.Default + "`"
+		}
+		want = append(want, fmt.Sprintf("| `%s` | %s | %s | %s |", v.Name, def, v.Allowed, v.Help))
+	}
+	if !slices.Equal(rows, want) {
+		t.Errorf("README variable rows:\n%s\nwant (from config.Vars):\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -157,9 +221,9 @@ func TestThresholds(t *testing.T) {
 	}{
 		{base(), 0, ""}, // thresholds are opt-in: failures alone exit 0
 		{base("MAX_FAILURE_RATIO", "0.5"), 1,
-			"threshold violated: failure ratio 1.0000 (10 of 10 requests failed) exceeds MAX_FAILURE_RATIO=0.5\n"},
+			"loadgen: threshold violated: failure ratio 1.0000 (10 of 10 requests failed) exceeds MAX_FAILURE_RATIO=0.5\n"},
 		{base("MAX_FAILURE_RATIO", "1"), 0, ""},
-		{base("MIN_SUCCESS", "1"), 1, "threshold violated: 0 successful requests, fewer than MIN_SUCCESS=1\n"},
+		{base("MIN_SUCCESS", "1"), 1, "loadgen: threshold violated: 0 successful requests, fewer than MIN_SUCCESS=1\n"},
 	} {
 		code, _, errOut := runWith(t, nil, tt.env)
 		if code != tt.code || errOut != tt.want {
@@ -176,7 +240,7 @@ func TestPortInUse(t *testing.T) {
 	defer ln.Close()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	code, _, errOut := runWith(t, nil, map[string]string{"SERVER_ADDR": "http://127.0.0.1:1/", "REQUESTS_PER_SECOND": "1", "PORT": port})
-	if code != 1 || !strings.HasPrefix(errOut, "cannot listen on PORT "+port+": ") || strings.Count(errOut, "\n") != 1 {
+	if want := "loadgen: cannot listen on :" + port + ": bind: address already in use (choose a free port with PORT)\n"; code != 1 || errOut != want {
 		t.Errorf("exit %d stderr %q", code, errOut)
 	}
 }
@@ -191,28 +255,8 @@ func TestRunCheck(t *testing.T) {
 		t.Errorf("check: %d %q %q", code, out, errOut)
 	}
 	code, out, errOut = runWith(t, []string{"check"}, map[string]string{"SERVER_ADDR": srv.URL + "/", "EXPECT_BODY": "Bye", "CHECK_TIMEOUT": "1s"})
-	want := "check failed: GET " + srv.URL + "/ did not return 200 with body \"Bye\" within 1s ("
+	want := "loadgen: check failed: GET " + srv.URL + "/ did not return 200 with body \"Bye\" within 1s ("
 	if code != 1 || out != "" || !strings.HasPrefix(errOut, want) || !strings.HasSuffix(errOut, "last: status 200, body \"Hello World!\"\n") {
 		t.Errorf("check mismatch: %d %q %q", code, out, errOut)
-	}
-}
-
-func TestUseFast(t *testing.T) {
-	for _, tt := range []struct {
-		client, url string
-		want        bool
-	}{
-		{"auto", "http://127.0.0.1:8080/", true},
-		{"auto", "https://127.0.0.1/", false},
-		{"std", "http://127.0.0.1/", false},
-		{"fast", "http://127.0.0.1/", true},
-	} {
-		cfg, err := config.Load(map[string]string{"SERVER_ADDR": tt.url, "REQUESTS_PER_SECOND": "1", "CLIENT": tt.client})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := useFast(cfg); got != tt.want {
-			t.Errorf("CLIENT=%s %s: fast=%v", tt.client, tt.url, got)
-		}
 	}
 }

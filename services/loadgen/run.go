@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,32 +28,100 @@ const startFormat = "2006-01-02 15:04:05.000000"
 
 // run is main without the process: it returns the exit code.
 func run(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "check":
-			return runCheck(ctx, environ, stdout, stderr)
-		case "version", "-version", "--version":
-			fmt.Fprintf(stdout, "loadgen %s (commit %s)\n", version, commit)
-			return 0
-		default:
-			fmt.Fprintf(stderr, "unknown command %q: run loadgen with no arguments, or as `loadgen check` or `loadgen version`\n", args[0])
-			return 2
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors and usage are printed below, in loadgen's words
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(stdout)
+		return 0
+	case err != nil:
+		return usageError(stderr, err.Error())
+	case *showVersion:
+		fmt.Fprintf(stdout, "loadgen %s (commit %s)\n", version, commit)
+		return 0
+	}
+	rest := fs.Args()
+	checkMode := len(rest) > 0 && rest[0] == "check"
+	if checkMode {
+		rest = rest[1:]
+	}
+	if len(rest) > 0 {
+		return usageError(stderr, fmt.Sprintf("unexpected argument %q", rest[0]))
+	}
+	if checkMode {
+		return runCheck(ctx, environ, stdout, stderr)
+	}
+	return runLoad(ctx, environ, stdout, stderr)
+}
+
+// usage prints what --help shows; the variables come from config.Vars, the
+// table the configuration errors are made from.
+func usage(w io.Writer) {
+	var checkVars []string
+	for _, v := range config.Vars {
+		if v.Check {
+			checkVars = append(checkVars, v.Name)
 		}
 	}
-	cfg, err := config.Load(environ)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return config.ExitCode(err)
+	fmt.Fprintf(w, `loadgen sends GET requests to SERVER_ADDR at REQUESTS_PER_SECOND on a fixed
+schedule and logs what happened; loadgen check is the chart's helm test probe.
+
+Usage: loadgen [--version] [check]
+
+  check       GET SERVER_ADDR until it answers 200 with EXPECT_BODY, then exit
+
+Flags:
+  --version   print the version and exit
+  -h, --help  print this help and exit
+
+Environment variables (NAME=default, what is allowed; check reads only %s):
+`, strings.Join(checkVars, ", "))
+	for _, v := range config.Vars {
+		def := "=" + v.Default
+		if v.Required {
+			def = ", required"
+		}
+		fmt.Fprintf(w, "  %s%s  (%s)\n        %s\n", v.Name, def, v.Allowed, v.Help)
 	}
-	log := logging.New(stdout, cfg.Format, cfg.Level)
-	return runLoad(ctx, cfg, log, stderr)
+}
+
+func usageError(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "loadgen: %s\n", msg)
+	usage(stderr)
+	return 2
+}
+
+// configError prints a configuration error; a missing required variable
+// exits 1 as the tutorial's loadgen did, a bad value exits 2.
+func configError(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "loadgen: %v\n", err)
+	if _, missing := errors.AsType[*config.MissingError](err); missing {
+		return 1
+	}
+	return 2
 }
 
 func userAgent() string { return "asm-ready-loadgen/" + version }
 
-func runLoad(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer) int {
-	state := &admin.State{}
-	r, err := runner.New(runner.Options{
+func runLoad(ctx context.Context, environ map[string]string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return configError(stderr, err)
+	}
+	log := logging.New(stdout, cfg.LogFormat, cfg.LogLevel)
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		if op, ok := errors.AsType[*net.OpError](err); ok {
+			err = op.Err // "bind: address already in use", without the address again
+		}
+		fmt.Fprintf(stderr, "loadgen: cannot listen on :%d: %v (choose a free port with PORT)\n", cfg.Port, err)
+		return 1
+	}
+
+	var draining atomic.Bool
+	r := runner.New(runner.Options{
 		URL:             cfg.URL,
 		Rate:            cfg.RequestsPerSecond,
 		Max:             cfg.MaxMode,
@@ -62,26 +132,15 @@ func runLoad(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io
 		ReportInterval:  cfg.ReportInterval,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		UserAgent:       userAgent(),
-		Fast:            useFast(cfg),
 		Logger:          log,
-		OnDraining:      state.SetDraining,
+		OnDraining:      func() { draining.Store(true) },
 	})
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), r.Collector())
-
-	addr := net.JoinHostPort("", strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		fmt.Fprintf(stderr, "cannot listen on PORT %d: %v (choose a free port with PORT)\n", cfg.Port, err)
-		return 1
-	}
-	srv := admin.NewServer(addr, admin.Handler(state, reg))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(r.Collectors()...)
+	srv := admin.NewServer(admin.Handler(&draining, reg))
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			log.Error("admin server failed", "error", err.Error())
 		}
 	}()
@@ -89,8 +148,7 @@ func runLoad(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io
 	log.Info("Starting loadgen: "+time.Now().UTC().Format(startFormat),
 		"version", version, "commit", commit,
 		"server_addr", cfg.URL.Redacted(), "target_rps", cfg.RequestsPerSecond, "max_mode", cfg.MaxMode,
-		"max_in_flight", cfg.MaxInFlight, "duration", cfg.Duration.String(), "client", clientName(cfg),
-		"admin_addr", ln.Addr().String())
+		"max_in_flight", cfg.MaxInFlight, "duration", cfg.Duration.String(), "admin_addr", ln.Addr().String())
 
 	sum := r.Run(ctx)
 
@@ -99,37 +157,14 @@ func runLoad(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io
 	cancel()
 	if msg := thresholds(cfg, sum); msg != "" {
 		log.Error(msg)
-		fmt.Fprintln(stderr, msg)
+		fmt.Fprintf(stderr, "loadgen: %s\n", msg)
 		return 1
 	}
 	return 0
 }
 
-// useFast decides CLIENT=auto: the fast client for plain http:// unless a
-// proxy is configured for the URL (only net/http speaks to proxies).
-func useFast(cfg config.Config) bool {
-	switch cfg.Client {
-	case "fast":
-		return true
-	case "std":
-		return false
-	}
-	if cfg.URL.Scheme != "http" {
-		return false
-	}
-	proxy, err := http.ProxyFromEnvironment(&http.Request{URL: cfg.URL})
-	return err == nil && proxy == nil
-}
-
-func clientName(cfg config.Config) string {
-	if useFast(cfg) {
-		return "fast"
-	}
-	return "std"
-}
-
-// thresholds returns a one-line violation of the opt-in failure thresholds,
-// or "" when none is violated (or none is set).
+// thresholds returns a one-line violation of the opt-in failure
+// thresholds, or "" when none is violated (or none is set).
 func thresholds(cfg config.Config, s runner.Summary) string {
 	if cfg.MaxFailureRatio != nil {
 		failed := s.FailedStatus + s.FailedTransport + s.Aborted
@@ -151,20 +186,20 @@ func thresholds(cfg config.Config, s runner.Summary) string {
 func runCheck(ctx context.Context, environ map[string]string, stdout, stderr io.Writer) int {
 	cfg, err := config.LoadCheck(environ)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return config.ExitCode(err)
+		return configError(stderr, err)
 	}
-	res, err := check.Run(ctx, check.Options{
+	start := time.Now()
+	attempts, err := check.Run(ctx, check.Options{
 		URL:        cfg.URL,
 		ExpectBody: cfg.ExpectBody,
 		Timeout:    cfg.CheckTimeout,
 		UserAgent:  userAgent(),
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "check ok: GET %s returned 200 with body %q (attempt %d, %s)\n",
-		cfg.URL.Redacted(), cfg.ExpectBody, res.Attempts, res.Elapsed.Round(time.Millisecond))
+		cfg.URL.Redacted(), cfg.ExpectBody, attempts, time.Since(start).Round(time.Millisecond))
 	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,8 +15,8 @@ func TestEndpoints(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "loadgen_test_gauge", Help: "test"})
 	reg.MustRegister(g)
-	state := &State{}
-	srv := httptest.NewServer(Handler(state, reg))
+	var draining atomic.Bool
+	srv := httptest.NewServer(Handler(&draining, reg))
 	defer srv.Close()
 	get := func(path string) (int, string) {
 		resp, err := http.Get(srv.URL + path)
@@ -35,13 +36,14 @@ func TestEndpoints(t *testing.T) {
 		{"/readyz", 200, "ok"},
 		{"/metrics", 200, "loadgen_test_gauge 0"},
 		{"/nope", 404, ""},
+		{"/", 404, ""},
 	} {
 		code, body := get(tt.path)
 		if code != tt.code || !strings.Contains(body, tt.substr) {
 			t.Errorf("GET %s = %d %q, want %d containing %q", tt.path, code, body, tt.code, tt.substr)
 		}
 	}
-	state.SetDraining()
+	draining.Store(true)
 	if code, _ := get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("readyz while draining = %d, want 503", code)
 	}
@@ -51,7 +53,7 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestServerTimeouts(t *testing.T) {
-	s := NewServer(":0", http.NotFoundHandler())
+	s := NewServer(http.NotFoundHandler())
 	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 || s.MaxHeaderBytes <= 0 {
 		t.Errorf("a timeout is unset: %+v", s)
 	}

@@ -1,18 +1,15 @@
 // Package config reads loadgen's settings from environment variables.
-//
-// Every bad value becomes one *Error whose message names the variable, the
-// value and what is allowed, so main can print one line and exit without a
-// stack trace. A missing required variable keeps the tutorial's exact wording
-// and exit code 1; any other bad value exits 2.
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"math"
+	"log/slog"
 	"net"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,215 +17,253 @@ import (
 	"github.com/caarlos0/env/v11"
 )
 
-// Exit codes, as documented in the README.
+// Bounds that validation enforces; the chart's values.schema.json repeats them.
 const (
-	ExitMissing = 1 // a required variable is not set (the tutorial's behaviour)
-	ExitInvalid = 2 // a variable is set to a value loadgen cannot use
+	MinRate           = 0.001
+	MaxRate           = 1_000_000
+	MinPort           = 1
+	MaxPort           = 65535
+	MaxInFlight       = 100_000
+	MaxDuration       = 24 * time.Hour
+	MinReportInterval = 100 * time.Millisecond
 )
 
-// Limits on values. They keep the numbers meaningful (a rate of 1e300 or a
-// million goroutines is a typo, not a plan) and are quoted in error messages.
-const (
-	MinRate        = 0.001
-	MaxRate        = 1_000_000
-	MaxInFlight    = 100_000
-	maxDuration    = 24 * time.Hour
-	minReport      = 100 * time.Millisecond
-	maxValueInLine = 100
-)
-
-// Logging holds the log settings shared by both modes.
-type Logging struct {
-	Format string `env:"LOG_FORMAT" envDefault:"json"`
-	Level  string `env:"LOG_LEVEL" envDefault:"info"`
-}
-
-// Config is the configuration of the load generator (the default mode).
+// Config is the load generator's configuration.
 type Config struct {
 	ServerAddr string `env:"SERVER_ADDR"`
 	// Rate is REQUESTS_PER_SECOND as given: a number, or "max".
-	Rate string `env:"REQUESTS_PER_SECOND"`
-	// RequestsPerSecond is Rate parsed; 0 when MaxMode.
-	RequestsPerSecond float64 `env:"-"`
-	// MaxMode is REQUESTS_PER_SECOND=max: MAX_IN_FLIGHT closed-loop
-	// workers, back to back, for throughput measurement.
-	MaxMode         bool          `env:"-"`
-	Port            int           `env:"PORT" envDefault:"8080"`
-	ReportInterval  time.Duration `env:"REPORT_INTERVAL" envDefault:"1s"`
-	MaxInFlight     int           `env:"MAX_IN_FLIGHT" envDefault:"256"`
-	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT" envDefault:"5s"`
-	Duration        time.Duration `env:"DURATION" envDefault:"0s"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"3s"`
-	LateTolerance   time.Duration `env:"LATE_TOLERANCE" envDefault:"100ms"`
-	// Client is the HTTP client: "std" (net/http), "fast" (package
-	// h1client: plain http:// only, far less CPU per request) or "auto"
-	// (fast for http:// without a proxy, std otherwise).
-	Client string `env:"CLIENT" envDefault:"auto"`
-	// MaxFailureRatio is nil unless set: failure thresholds are opt-in.
-	MaxFailureRatio *float64 `env:"MAX_FAILURE_RATIO"`
-	MinSuccess      uint64   `env:"MIN_SUCCESS" envDefault:"0"`
-	Logging
+	Rate            string        `env:"REQUESTS_PER_SECOND"`
+	Port            int           `env:"PORT"`
+	MaxInFlight     int           `env:"MAX_IN_FLIGHT"`
+	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT"`
+	Duration        time.Duration `env:"DURATION"`
+	LateTolerance   time.Duration `env:"LATE_TOLERANCE"`
+	ReportInterval  time.Duration `env:"REPORT_INTERVAL"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT"`
+	// MaxFailureRatio is nil unless set: thresholds are opt-in.
+	MaxFailureRatio *float64   `env:"MAX_FAILURE_RATIO"`
+	MinSuccess      uint64     `env:"MIN_SUCCESS"`
+	LogFormat       string     `env:"LOG_FORMAT"`
+	LogLevel        slog.Level `env:"LOG_LEVEL"`
 
-	// URL is ServerAddr parsed and validated.
-	URL *url.URL `env:"-"`
+	URL               *url.URL `env:"-"` // ServerAddr, validated
+	RequestsPerSecond float64  `env:"-"` // Rate parsed; 0 in max mode
+	MaxMode           bool     `env:"-"` // REQUESTS_PER_SECOND=max
 }
 
 // CheckConfig is the configuration of `loadgen check`.
 type CheckConfig struct {
 	ServerAddr   string        `env:"SERVER_ADDR"`
-	ExpectBody   string        `env:"EXPECT_BODY" envDefault:"Hello World!"`
-	CheckTimeout time.Duration `env:"CHECK_TIMEOUT" envDefault:"30s"`
-	Logging
+	ExpectBody   string        `env:"EXPECT_BODY"`
+	CheckTimeout time.Duration `env:"CHECK_TIMEOUT"`
 
 	URL *url.URL `env:"-"`
 }
 
-// allowed says, per variable, what a valid value looks like.
-var allowed = map[string]string{
-	"SERVER_ADDR":         "must be an absolute http:// or https:// URL with a host, e.g. http://hellosvc:80",
-	"REQUESTS_PER_SECOND": fmt.Sprintf("must be a number from %g to %d, e.g. 10 or 0.5, or max (as fast as MAX_IN_FLIGHT allows)", MinRate, MaxRate),
-	"PORT":                "must be an integer from 1 to 65535",
-	"REPORT_INTERVAL":     "must be a duration from 100ms to 24h, e.g. 1s",
-	"MAX_IN_FLIGHT":       fmt.Sprintf("must be an integer from 1 to %d", MaxInFlight),
-	"REQUEST_TIMEOUT":     "must be a duration greater than 0 and at most 24h, e.g. 5s",
-	"DURATION":            "must be 0 (run until stopped) or a duration up to 24h, e.g. 30s",
-	"SHUTDOWN_TIMEOUT":    "must be a duration from 0 to 24h, e.g. 3s",
-	"LATE_TOLERANCE":      "must be a duration greater than 0 and at most 24h, e.g. 100ms",
-	"MAX_FAILURE_RATIO":   "must be a number from 0 to 1, e.g. 0.01 (unset = no threshold)",
-	"MIN_SUCCESS":         "must be a non-negative integer (0 = no threshold)",
-	"LOG_FORMAT":          "must be json or text",
-	"CLIENT":              "must be auto, std (net/http, any URL) or fast (plain http:// URLs only)",
-	"LOG_LEVEL":           "must be one of debug, info, warn, error",
-	"EXPECT_BODY":         "must be a string",
-	"CHECK_TIMEOUT":       "must be a duration greater than 0 and at most 24h, e.g. 30s",
+// Var is one environment variable: the one table that --help, the README
+// and every error message are made from.
+type Var struct {
+	Name     string
+	Default  string // used when the variable is unset or empty
+	Allowed  string // what a valid value looks like; errors say "must be <Allowed>"
+	Help     string
+	Required bool // unset or empty: the tutorial's "env variable is not defined", exit 1
+	Check    bool // read by `loadgen check`
 }
 
-// Error is a configuration error. Its message is the whole line to print.
-type Error struct {
-	Var     string
-	Value   string
-	Missing bool
+// Vars lists every variable, in the order --help shows them.
+var Vars = []Var{
+	{Name: "SERVER_ADDR", Required: true, Check: true,
+		Allowed: "an absolute http:// or https:// URL with a host, e.g. http://localhost:8080",
+		Help:    "the URL every request GETs; a password in it is never printed"},
+	{Name: "REQUESTS_PER_SECOND", Required: true,
+		Allowed: fmt.Sprintf("a number %g-%d (e.g. 5 or 0.5) or max", MinRate, MaxRate),
+		Help:    "target rate; max: MAX_IN_FLIGHT requests back to back, for throughput"},
+	{Name: "PORT", Default: "8081", Allowed: fmt.Sprintf("an integer %d-%d", MinPort, MaxPort),
+		Help: "admin port, on all interfaces: /healthz, /readyz, /metrics"},
+	{Name: "MAX_IN_FLIGHT", Default: "256", Allowed: fmt.Sprintf("an integer 1-%d", MaxInFlight),
+		Help: "bound on requests outstanding and on open connections"},
+	{Name: "REQUEST_TIMEOUT", Default: "5s", Allowed: "a duration > 0 and <= 24h",
+		Help: "per request, from connecting to the end of the body"},
+	{Name: "DURATION", Default: "0s", Allowed: "a duration 0-24h",
+		Help: "stop after this long; 0: run until SIGTERM"},
+	{Name: "LATE_TOLERANCE", Default: "100ms", Allowed: "a duration > 0 and <= 24h",
+		Help: "how far behind its due time a request may still be sent; later, it is counted late"},
+	{Name: "REPORT_INTERVAL", Default: "1s", Allowed: "a duration 100ms-24h",
+		Help: "how often the N request(s) line is logged"},
+	{Name: "SHUTDOWN_TIMEOUT", Default: "3s", Allowed: "a duration 0-24h",
+		Help: "on stop, how long requests in flight may finish before they are aborted"},
+	{Name: "MAX_FAILURE_RATIO", Allowed: "a number 0-1",
+		Help: "exit 1 when more than this share of requests failed; unset: no threshold"},
+	{Name: "MIN_SUCCESS", Default: "0", Allowed: "an integer >= 0",
+		Help: "exit 1 when fewer requests than this succeeded; 0: no threshold"},
+	{Name: "LOG_FORMAT", Default: "json", Allowed: "json or text",
+		Help: "json: one object a line with Cloud Logging's keys; text: slog's key=value"},
+	{Name: "LOG_LEVEL", Default: "info", Allowed: "one of debug, info, warn, error",
+		Help: "least severe level logged; debug adds every transport error, warn hides the request lines"},
+	{Name: "EXPECT_BODY", Default: "Hello World!", Allowed: "any text", Check: true,
+		Help: "loadgen check: the body to expect; one trailing newline is tolerated"},
+	{Name: "CHECK_TIMEOUT", Default: "30s", Allowed: "a duration > 0 and <= 24h", Check: true,
+		Help: "loadgen check: how long to keep trying"},
 }
+
+// MissingError is a required variable that is unset or empty. Its message
+// is the tutorial's.
+type MissingError struct{ Var string }
+
+func (e *MissingError) Error() string { return e.Var + " env variable is not defined" }
+
+// FieldError is one bad variable.
+type FieldError struct {
+	Var   string // environment variable name
+	Value string // the value as given; a password in a URL is redacted
+	Rule  string // what is allowed
+}
+
+// maxShownValue keeps an error on one readable line whatever was given.
+const maxShownValue = 64
+
+func (e FieldError) Error() string {
+	v := e.Value
+	if len(v) > maxShownValue {
+		v = v[:maxShownValue] + "..."
+	}
+	return fmt.Sprintf("invalid %s=%q: %s", e.Var, v, e.Rule)
+}
+
+// Error lists every bad variable in one line.
+type Error struct{ Fields []FieldError }
 
 func (e *Error) Error() string {
-	if e.Missing {
-		return e.Var + " env variable is not defined"
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Error()
 	}
-	v := e.Value
-	if len(v) > maxValueInLine {
-		v = v[:maxValueInLine] + "..."
-	}
-	return fmt.Sprintf("invalid %s %q: %s", e.Var, v, allowed[e.Var])
+	return strings.Join(parts, "; ")
 }
 
-// ExitCode maps an error from Load or LoadCheck to the process exit code:
-// 0 for nil, 1 for a missing required variable, 2 for anything else.
-func ExitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	var ce *Error
-	if errors.As(err, &ce) && ce.Missing {
-		return ExitMissing
-	}
-	return ExitInvalid
-}
-
-// Load reads the load generator's configuration from environ (a map, so
-// tests never touch the process environment).
+// Load reads the load generator's configuration from environ. It returns a
+// *MissingError for the first required variable that is unset or empty, or
+// an *Error listing every bad value.
 func Load(environ map[string]string) (Config, error) {
-	var c Config
-	if err := require(environ, "SERVER_ADDR", "REQUESTS_PER_SECOND"); err != nil {
-		return c, err
-	}
-	if err := parse(&c, environ); err != nil {
-		return c, err
-	}
-	u, err := ParseServerAddr(c.ServerAddr)
+	c, bad, err := parse[Config](environ, false)
 	if err != nil {
 		return c, err
 	}
-	c.URL = u
-	bad := func(name string) error { return &Error{Var: name, Value: environ[name]} }
+	c.URL = serverAddr(c.ServerAddr, bad)
 	if strings.EqualFold(c.Rate, "max") {
 		c.MaxMode = true
-	} else if c.RequestsPerSecond, err = strconv.ParseFloat(c.Rate, 64); err != nil {
-		return c, bad("REQUESTS_PER_SECOND")
+	} else if r, err := strconv.ParseFloat(c.Rate, 64); err == nil && r >= MinRate && r <= MaxRate {
+		c.RequestsPerSecond = r
+	} else {
+		bad.check("REQUESTS_PER_SECOND", false)
 	}
-	r := c.RequestsPerSecond
-	switch {
-	case !c.MaxMode && (math.IsNaN(r) || math.IsInf(r, 0) || r < MinRate || r > MaxRate):
-		return c, bad("REQUESTS_PER_SECOND")
-	case c.Port < 1 || c.Port > 65535:
-		return c, bad("PORT")
-	case c.ReportInterval < minReport || c.ReportInterval > maxDuration:
-		return c, bad("REPORT_INTERVAL")
-	case c.MaxInFlight < 1 || c.MaxInFlight > MaxInFlight:
-		return c, bad("MAX_IN_FLIGHT")
-	case c.RequestTimeout <= 0 || c.RequestTimeout > maxDuration:
-		return c, bad("REQUEST_TIMEOUT")
-	case c.Duration < 0 || c.Duration > maxDuration:
-		return c, bad("DURATION")
-	case c.ShutdownTimeout < 0 || c.ShutdownTimeout > maxDuration:
-		return c, bad("SHUTDOWN_TIMEOUT")
-	case c.LateTolerance <= 0 || c.LateTolerance > maxDuration:
-		return c, bad("LATE_TOLERANCE")
-	case c.MaxFailureRatio != nil && !(*c.MaxFailureRatio >= 0 && *c.MaxFailureRatio <= 1):
-		return c, bad("MAX_FAILURE_RATIO")
-	case c.Client != "auto" && c.Client != "std" && (c.Client != "fast" || c.URL.Scheme != "http"):
-		return c, bad("CLIENT")
-	}
-	return c, checkLogging(c.Logging, environ)
+	bad.check("PORT", c.Port >= MinPort && c.Port <= MaxPort)
+	bad.check("MAX_IN_FLIGHT", c.MaxInFlight >= 1 && c.MaxInFlight <= MaxInFlight)
+	bad.check("REQUEST_TIMEOUT", c.RequestTimeout > 0 && c.RequestTimeout <= MaxDuration)
+	bad.check("DURATION", c.Duration >= 0 && c.Duration <= MaxDuration)
+	bad.check("LATE_TOLERANCE", c.LateTolerance > 0 && c.LateTolerance <= MaxDuration)
+	bad.check("REPORT_INTERVAL", c.ReportInterval >= MinReportInterval && c.ReportInterval <= MaxDuration)
+	bad.check("SHUTDOWN_TIMEOUT", c.ShutdownTimeout >= 0 && c.ShutdownTimeout <= MaxDuration)
+	bad.check("MAX_FAILURE_RATIO", c.MaxFailureRatio == nil || (*c.MaxFailureRatio >= 0 && *c.MaxFailureRatio <= 1))
+	c.LogFormat = strings.ToLower(c.LogFormat)
+	bad.check("LOG_FORMAT", c.LogFormat == "json" || c.LogFormat == "text")
+	bad.check("LOG_LEVEL", slices.Contains([]slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError}, c.LogLevel))
+	return c, bad.err()
 }
 
 // LoadCheck reads the configuration of `loadgen check`.
 func LoadCheck(environ map[string]string) (CheckConfig, error) {
-	var c CheckConfig
-	if err := require(environ, "SERVER_ADDR"); err != nil {
-		return c, err
-	}
-	if err := parse(&c, environ); err != nil {
-		return c, err
-	}
-	u, err := ParseServerAddr(c.ServerAddr)
+	c, bad, err := parse[CheckConfig](environ, true)
 	if err != nil {
 		return c, err
 	}
-	c.URL = u
-	if c.CheckTimeout <= 0 || c.CheckTimeout > maxDuration {
-		return c, &Error{Var: "CHECK_TIMEOUT", Value: environ["CHECK_TIMEOUT"]}
-	}
-	return c, checkLogging(c.Logging, environ)
+	c.URL = serverAddr(c.ServerAddr, bad)
+	bad.check("CHECK_TIMEOUT", c.CheckTimeout > 0 && c.CheckTimeout <= MaxDuration)
+	return c, bad.err()
 }
 
-// ParseServerAddr validates SERVER_ADDR: an absolute http(s) URL with a host
-// and, if given, a port from 1 to 65535.
-func ParseServerAddr(s string) (*url.URL, error) {
-	bad := &Error{Var: "SERVER_ADDR", Value: redactUserinfo(s)}
-	if strings.TrimSpace(s) != s {
-		return nil, bad
+// errs collects the variables with a bad value.
+type errs struct {
+	given map[string]string // the values parsed: the environment's, or the defaults
+	bad   map[string]bool
+}
+
+func (b *errs) check(name string, ok bool) {
+	if !ok {
+		b.bad[name] = true
 	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || u.Hostname() == "" {
-		return nil, bad
-	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return nil, bad
+}
+
+func (b *errs) err() error {
+	var e Error
+	for _, v := range Vars {
+		if b.bad[v.Name] {
+			value := b.given[v.Name]
+			if v.Name == "SERVER_ADDR" {
+				value = redactUserinfo(value)
+			}
+			e.Fields = append(e.Fields, FieldError{Var: v.Name, Value: value, Rule: "must be " + v.Allowed})
 		}
-	} else if strings.HasSuffix(u.Host, ":") {
-		return nil, bad
 	}
-	if strings.ContainsAny(u.Hostname(), " /\\") || (strings.Contains(u.Hostname(), ":") && net.ParseIP(u.Hostname()) == nil) {
-		return nil, bad
+	if e.Fields == nil {
+		return nil
 	}
-	return u, nil
+	return &e
 }
 
-// redactUserinfo hides a password in a URL-like string, parseable or not, so
-// a bad SERVER_ADDR never prints its credentials: everything between the
-// scheme and the last '@' of the authority becomes "xxxxx".
+// parse checks the required variables of the mode (an empty value counts
+// as unset: Kubernetes renders `value: ""` for an unset Helm value), fills
+// in the defaults, then lets caarlos0/env convert every value, collecting
+// what it cannot convert.
+func parse[T any](environ map[string]string, check bool) (T, *errs, error) {
+	var zero T
+	bad := &errs{given: map[string]string{}, bad: map[string]bool{}}
+	for _, v := range Vars {
+		if v.Required && environ[v.Name] == "" && (v.Check || !check) {
+			return zero, nil, &MissingError{Var: v.Name}
+		}
+		bad.given[v.Name] = cmp.Or(environ[v.Name], v.Default)
+	}
+	c, err := env.ParseAsWithOptions[T](env.Options{Environment: bad.given})
+	var agg env.AggregateError
+	if errors.As(err, &agg) {
+		for _, e := range agg.Errors {
+			var pe env.ParseError
+			if !errors.As(e, &pe) {
+				return zero, nil, err // not reachable with the tags above
+			}
+			f, _ := reflect.TypeFor[T]().FieldByName(pe.Name)
+			bad.bad[f.Tag.Get("env")] = true
+		}
+	} else if err != nil {
+		return zero, nil, err
+	}
+	return c, bad, nil
+}
+
+// serverAddr validates SERVER_ADDR: an absolute http(s) URL with a host
+// and, if given, a port 1-65535.
+func serverAddr(s string, bad *errs) *url.URL {
+	u, err := url.Parse(s)
+	ok := err == nil && strings.TrimSpace(s) == s && (u.Scheme == "http" || u.Scheme == "https") &&
+		u.Opaque == "" && u.Hostname() != "" && !strings.HasSuffix(u.Host, ":") &&
+		!strings.ContainsAny(u.Hostname(), " /\\") &&
+		(!strings.Contains(u.Hostname(), ":") || net.ParseIP(u.Hostname()) != nil)
+	if ok && u.Port() != "" {
+		n, err := strconv.Atoi(u.Port())
+		ok = err == nil && n >= MinPort && n <= MaxPort
+	}
+	bad.check("SERVER_ADDR", ok)
+	if !ok {
+		return nil
+	}
+	return u
+}
+
+// redactUserinfo hides a password in a URL-like string, parseable or not,
+// so a bad SERVER_ADDR never prints its credentials: everything between
+// the scheme and the last '@' of the authority becomes "xxxxx".
 func redactUserinfo(s string) string {
 	i := strings.Index(s, "://")
 	if i < 0 {
@@ -243,61 +278,4 @@ func redactUserinfo(s string) string {
 		return s
 	}
 	return s[:i+3] + "xxxxx" + s[i+3+at:]
-}
-
-// require reports the first of names that is unset or empty. An empty value
-// counts as missing: Kubernetes renders `value: ""` for an unset Helm value.
-func require(environ map[string]string, names ...string) error {
-	for _, n := range names {
-		if environ[n] == "" {
-			return &Error{Var: n, Missing: true}
-		}
-	}
-	return nil
-}
-
-func parse(c any, environ map[string]string) error {
-	err := env.ParseWithOptions(c, env.Options{Environment: environ})
-	if err == nil {
-		return nil
-	}
-	var pe env.ParseError
-	if errors.As(err, &pe) {
-		name := envName(reflect.TypeOf(c).Elem(), pe.Name)
-		return &Error{Var: name, Value: environ[name]}
-	}
-	// Not reachable with the struct tags above; keep the library's text.
-	return fmt.Errorf("configuration: %w", err)
-}
-
-// envName finds the variable name of a struct field (searching embedded
-// structs), because env.ParseError carries only the Go field name.
-func envName(t reflect.Type, field string) string {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Name == field {
-			name, _, _ := strings.Cut(f.Tag.Get("env"), ",")
-			return name
-		}
-		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			if n := envName(f.Type, field); n != "" {
-				return n
-			}
-		}
-	}
-	return field
-}
-
-func checkLogging(l Logging, environ map[string]string) error {
-	switch l.Format {
-	case "json", "text":
-	default:
-		return &Error{Var: "LOG_FORMAT", Value: environ["LOG_FORMAT"]}
-	}
-	switch l.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		return &Error{Var: "LOG_LEVEL", Value: environ["LOG_LEVEL"]}
-	}
-	return nil
 }

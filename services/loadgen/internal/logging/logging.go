@@ -1,6 +1,7 @@
 // Package logging builds loadgen's slog logger: JSON with the keys Cloud
-// Logging understands (severity, message, time) by default, or slog's text
-// format for humans.
+// Logging understands (severity, message, time), or slog's text format.
+// Handlers write each line as it is logged: nothing is buffered, so a
+// killed process loses nothing it already logged.
 package logging
 
 import (
@@ -8,12 +9,9 @@ import (
 	"log/slog"
 )
 
-// New returns a logger writing to w. format is "json" or "text"; level is
-// one of debug, info, warn, error (validated by the config package).
-func New(w io.Writer, format, level string) *slog.Logger {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level)) // validated earlier; unknown -> info
-	opts := &slog.HandlerOptions{Level: lv}
+// New returns a logger writing to w in format "json" or "text".
+func New(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
@@ -31,9 +29,8 @@ func cloudLogging(groups []string, a slog.Attr) slog.Attr {
 	case slog.MessageKey:
 		a.Key = "message"
 	case slog.LevelKey:
-		a.Key = "severity"
 		if l, ok := a.Value.Any().(slog.Level); ok {
-			a.Value = slog.StringValue(severity(l))
+			a.Key, a.Value = "severity", slog.StringValue(severity(l))
 		}
 	}
 	return a

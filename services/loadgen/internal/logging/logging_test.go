@@ -3,13 +3,14 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 )
 
 func TestJSONCloudLoggingKeys(t *testing.T) {
 	var b bytes.Buffer
-	l := New(&b, "json", "info")
+	l := New(&b, "json", slog.LevelInfo)
 	l.Debug("hidden")
 	l.Info("hello", "n", 1)
 	l.Warn("careful")
@@ -35,13 +36,13 @@ func TestJSONCloudLoggingKeys(t *testing.T) {
 
 func TestTextAndLevel(t *testing.T) {
 	var b bytes.Buffer
-	l := New(&b, "text", "debug")
+	l := New(&b, "text", slog.LevelDebug)
 	l.Debug("shown")
 	if !strings.Contains(b.String(), "level=DEBUG msg=shown") {
 		t.Errorf("text output %q", b.String())
 	}
 	b.Reset()
-	New(&b, "text", "error").Warn("hidden")
+	New(&b, "text", slog.LevelError).Warn("hidden")
 	if b.Len() != 0 {
 		t.Errorf("warn printed at level error: %q", b.String())
 	}

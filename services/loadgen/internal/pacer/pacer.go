@@ -1,8 +1,8 @@
 // Package pacer issues request slots on an open-model, absolute schedule.
 //
-// Slot i is due at start + i/rate. The offset is computed from integers
-// (rate in micro-requests per second, 128-bit intermediate), so slot 10^9 is
-// exactly where it should be: no float or tick drift accumulates.
+// Slot i is due at start + i/rate, computed from integers (the rate in
+// requests per 10^6 s, 128-bit intermediates), so no rounding error
+// accumulates however long the schedule runs.
 //
 // Catch-up policy: if the pacer wakes up late (a GC pause, a descheduled
 // process, a stopped container), slots that are at most Tolerance behind are
@@ -22,7 +22,7 @@ import (
 // ErrDone is returned by Next when the schedule has reached its end.
 var ErrDone = errors.New("pacer: schedule complete")
 
-// Clock is the time source. The real one is NewRealClock; tests use a fake.
+// Clock is the time source. The real one is RealClock; tests use a fake.
 type Clock interface {
 	Now() time.Time
 	// SleepUntil blocks until t or until ctx is done (returning ctx.Err()).
@@ -160,34 +160,20 @@ func (p *Pacer) indexAtOrAfter(d time.Duration) uint64 {
 	return i
 }
 
-// RealClock is the wall/monotonic clock. It reuses one timer, so it must be
-// used by one goroutine only (the pacer's).
-type RealClock struct {
-	timer *time.Timer
-}
-
-// NewRealClock returns a Clock backed by the runtime's monotonic clock.
-func NewRealClock() *RealClock {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &RealClock{timer: t}
-}
+// RealClock is the runtime's monotonic clock.
+type RealClock struct{}
 
 // Now returns time.Now().
-func (*RealClock) Now() time.Time { return time.Now() }
+func (RealClock) Now() time.Time { return time.Now() }
 
-// SleepUntil blocks until t or ctx is done.
-func (c *RealClock) SleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	c.timer.Reset(d) // Go >= 1.23: Reset never delivers a stale tick
+// SleepUntil blocks until t or until ctx is done.
+func (RealClock) SleepUntil(ctx context.Context, t time.Time) error {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
 	select {
-	case <-c.timer.C:
+	case <-timer.C:
 		return nil
 	case <-ctx.Done():
-		c.timer.Stop()
 		return ctx.Err()
 	}
 }

@@ -145,56 +145,62 @@ func TestNoDrift(t *testing.T) {
 	}
 }
 
-// TestStallNoBurst stalls the clock by 1 s at 1000 rps: slots more than the
-// tolerance behind are skipped (counted), the rest go out, then the
-// schedule resumes on time.
+// TestStallNoBurst stalls the clock at 1000 rps with a 10ms tolerance:
+// slots more than the tolerance behind are skipped (counted), the rest go
+// out at once, then the schedule resumes on time.
 func TestStallNoBurst(t *testing.T) {
 	const tol = 10 * time.Millisecond
-	stalled := false
-	clk := &fakeClock{now: epoch}
-	clk.stall = func(now time.Time) time.Duration {
-		if !stalled && now.Sub(epoch) >= 100*time.Millisecond {
-			stalled = true
-			return time.Second
+	for _, tt := range []struct {
+		stall       time.Duration
+		wantSkipped uint64
+	}{
+		// Slot 100 goes out at 100ms; the clock then jumps by the stall.
+		// At 1.1s, slots 101..1089 are more than 10ms behind; at 150ms,
+		// slots 101..139. The next 11 go out at once, then one per sleep.
+		{time.Second, 989},
+		{50 * time.Millisecond, 39},
+		{5 * time.Millisecond, 0},
+	} {
+		stalled := false
+		clk := &fakeClock{now: epoch}
+		clk.stall = func(now time.Time) time.Duration {
+			if !stalled && now.Sub(epoch) >= 100*time.Millisecond {
+				stalled = true
+				return tt.stall
+			}
+			return 0
 		}
-		return 0
-	}
-	p := New(clk, 1000, 2*time.Second, tol)
-	var sent, skipped uint64
-	var burst, maxBurst int // slots released without sleeping, in a row
-	prevSleeps := 0
-	for {
-		s, err := p.Next(context.Background())
-		skipped += s.Skipped
-		if errors.Is(err, ErrDone) {
-			break
+		p := New(clk, 1000, 2*time.Second, tol)
+		var sent, skipped uint64
+		var burst, maxBurst int // slots released without sleeping, in a row
+		prevSleeps := 0
+		for {
+			s, err := p.Next(context.Background())
+			skipped += s.Skipped
+			if errors.Is(err, ErrDone) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent++
+			if clk.sleeps == prevSleeps {
+				burst++
+				maxBurst = max(maxBurst, burst)
+			} else {
+				burst = 0
+			}
+			prevSleeps = clk.sleeps
+			if lag := clk.now.Sub(s.Due); lag > tol {
+				t.Fatalf("stall %v: slot %d sent %v late, beyond tolerance %v", tt.stall, s.Index, lag, tol)
+			}
 		}
-		if err != nil {
-			t.Fatal(err)
+		if skipped != tt.wantSkipped || sent+skipped != 2000 {
+			t.Errorf("stall %v: skipped %d, sent %d; want %d skipped of 2000", tt.stall, skipped, sent, tt.wantSkipped)
 		}
-		sent++
-		if clk.sleeps == prevSleeps {
-			burst++
-			maxBurst = max(maxBurst, burst)
-		} else {
-			burst = 0
+		if maxBurst > 11 {
+			t.Errorf("stall %v: burst of %d back-to-back slots, want <= tolerance*rate+1 = 11", tt.stall, maxBurst)
 		}
-		prevSleeps = clk.sleeps
-		if lag := clk.now.Sub(s.Due); lag > tol {
-			t.Fatalf("slot %d sent %v late, beyond tolerance %v", s.Index, lag, tol)
-		}
-	}
-	// Slot 100 goes out at 100ms; the clock then jumps to 1.1 s. Slots
-	// 101..1089 are more than 10ms behind (989 skipped); 1090..1100 are
-	// within tolerance and go out at once (11); then one per sleep.
-	if skipped != 989 {
-		t.Errorf("skipped = %d, want 989", skipped)
-	}
-	if sent+skipped != 2000 {
-		t.Errorf("sent %d + skipped %d != 2000 scheduled", sent, skipped)
-	}
-	if maxBurst > 11 {
-		t.Errorf("burst of %d back-to-back slots, want <= tolerance*rate+1 = 11", maxBurst)
 	}
 }
 
@@ -225,7 +231,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestRealClockSleepUntil(t *testing.T) {
-	c := NewRealClock()
+	var c RealClock
 	target := time.Now().Add(20 * time.Millisecond)
 	if err := c.SleepUntil(context.Background(), target); err != nil {
 		t.Fatal(err)
