@@ -110,6 +110,9 @@ func BenchmarkLoadCheck(b *testing.B) {
 		{"many-services=1200", manySelecting(1200)},
 	} {
 		if *benchInputs != "" {
+			if err := os.MkdirAll(*benchInputs, 0o755); err != nil {
+				b.Fatal(err)
+			}
 			if err := os.WriteFile(filepath.Join(*benchInputs, shape.name+".yaml"), shape.data, 0o644); err != nil {
 				b.Fatal(err)
 			}
