@@ -23,6 +23,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -443,8 +446,12 @@ func decodeObject(o *Object, data []byte, where string, defaults schema.GroupVer
 		errs = append(errs, &InputError{File: o.File, Line: o.LineOf(path...), Msg: where + fmt.Sprintf(
 			"%s %s: %s (not a field of %s %s; check the spelling and indentation)", o.Kind, o.Name, text, o.APIVersion, o.Kind)})
 	}
-	for _, r := range refused(o.Typed) {
-		errs = append(errs, &InputError{File: o.File, Line: o.LineOf(r.path...), Msg: where + fmt.Sprintf("%s %s: %s", o.Kind, o.Name, r.msg)})
+	for _, e := range refused(o.Typed) {
+		hint := "the API server refuses it"
+		if e.Type == field.ErrorTypeNotSupported {
+			hint += "; name the application protocol in the port's name or appProtocol, e.g. name: http"
+		}
+		errs = append(errs, &InputError{File: o.File, Line: o.LineOf(fieldPath(e.Field)...), Msg: where + fmt.Sprintf("%s %s: %s (%s)", o.Kind, o.Name, e, hint)})
 	}
 	if errs != nil {
 		return nil, errs
@@ -487,66 +494,52 @@ func decodeError(err error) (path []any, text string) {
 	return fieldPath(m[2]), fmt.Sprintf("field %s: got %s, want %s", m[2], got, want)
 }
 
-type refusal struct {
-	path []any
-	msg  string
-}
-
 // refused lists what the API server's validation refuses in the fields
-// the rules read (port numbers and protocols): a port whose protocol is
-// HTTP cannot be applied, so it cannot be checked either.
-func refused(typed any) []refusal {
-	var out []refusal
-	l4 := func(p corev1.Protocol, path ...any) {
-		if p != "" && p != corev1.ProtocolTCP && p != corev1.ProtocolUDP && p != corev1.ProtocolSCTP {
-			out = append(out, refusal{path, fmt.Sprintf("%s: Unsupported value: %q: supported values: \"SCTP\", \"TCP\", \"UDP\" (the API server refuses it; name the application protocol in the port's name or appProtocol, e.g. name: http)", dotted(path), p)})
+// the rules read (port numbers and protocols), in its own words: a port
+// whose protocol is HTTP cannot be applied, so it cannot be checked either.
+func refused(typed any) field.ErrorList {
+	var errs field.ErrorList
+	protocols := []corev1.Protocol{corev1.ProtocolSCTP, corev1.ProtocolTCP, corev1.ProtocolUDP}
+	port := func(p *field.Path, n int32, zeroOK bool) {
+		if msgs := validation.IsValidPortNum(int(n)); msgs != nil && !(zeroOK && n == 0) {
+			errs = append(errs, field.Invalid(p, n, msgs[0]))
 		}
 	}
-	number := func(n int32, zeroOK bool, path ...any) {
-		if n < 0 || n > 65535 || n == 0 && !zeroOK {
-			out = append(out, refusal{path, fmt.Sprintf("%s: Invalid value: %d: must be between 1 and 65535, inclusive (the API server refuses it)", dotted(path), n)})
+	protocol := func(p *field.Path, v corev1.Protocol) {
+		if v != "" && !slices.Contains(protocols, v) {
+			errs = append(errs, field.NotSupported(p, v, protocols))
 		}
 	}
 	if s, ok := typed.(*corev1.Service); ok {
-		for i, p := range s.Spec.Ports {
-			l4(p.Protocol, "spec", "ports", i, "protocol")
-			number(p.Port, false, "spec", "ports", i, "port")
-			if p.TargetPort.Type == 0 {
-				number(p.TargetPort.IntVal, true, "spec", "ports", i, "targetPort") // 0: defaults to port
+		for i, sp := range s.Spec.Ports {
+			p := field.NewPath("spec", "ports").Index(i)
+			protocol(p.Child("protocol"), sp.Protocol)
+			port(p.Child("port"), sp.Port, false)
+			if sp.TargetPort.Type == intstr.Int {
+				port(p.Child("targetPort"), sp.TargetPort.IntVal, true) // 0 defaults to port
 			}
 		}
 	}
 	if _, spec, at, ok := podTemplate(typed); ok {
+		var names []string
+		for _, step := range append(at, "spec") {
+			names = append(names, step.(string))
+		}
+		root := field.NewPath(names[0], names[1:]...)
 		for _, group := range []struct {
 			field string
 			cts   []corev1.Container
 		}{{"initContainers", spec.InitContainers}, {"containers", spec.Containers}} {
 			for i, c := range group.cts {
-				for j, p := range c.Ports {
-					path := append(slices.Clone(at), "spec", group.field, i, "ports", j)
-					l4(p.Protocol, append(path, "protocol")...)
-					number(p.ContainerPort, false, append(path, "containerPort")...)
+				for j, cp := range c.Ports {
+					p := root.Child(group.field).Index(i).Child("ports").Index(j)
+					protocol(p.Child("protocol"), cp.Protocol)
+					port(p.Child("containerPort"), cp.ContainerPort, false)
 				}
 			}
 		}
 	}
-	return out
-}
-
-// dotted writes a path as the API server does: spec.ports[0].protocol.
-func dotted(path []any) string {
-	var b strings.Builder
-	for _, p := range path {
-		if i, ok := p.(int); ok {
-			fmt.Fprintf(&b, "[%d]", i)
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p.(string))
-	}
-	return b.String()
+	return errs
 }
 
 // helmSource finds "# Source: x" among the comment lines leading a document.
