@@ -575,7 +575,7 @@ func (c *checker) checkInjection(w *workload) {
 	if hasLabel {
 		where, optOut = "label", m.Labels[labelInject] == "false"
 	}
-	if optOut && w.serving && !w.testHook { // Jobs and test hooks may opt out: a sidecar keeps them running
+	if optOut && w.serving { // Jobs and hooks may opt out: a sidecar keeps them running
 		c.emit(o, RuleInjectionDisabled, o.LineOf(w.at("metadata", where+"s", labelInject)...),
 			fmt.Sprintf("pod template of %s %s opts out of the mesh with %s=\"false\" (%s)", o.Kind, o.Name, labelInject, where))
 	}

@@ -151,11 +151,9 @@ const (
 // "enabled"), then the CNI agent's ambient enablement (istio-cni chart's
 // default selectors). Label values are compared exactly, as the API
 // server's selectors do. ns is nil when the namespace is not in the input;
-// why explains planeNone.
+// why explains planeNone. Host-network pods, which the injector and the CNI
+// agent skip, are not asked: no rule checks them.
 func podDataplane(ns *Object, m *metav1.ObjectMeta, spec *corev1.PodSpec) (plane dataplane, why string) {
-	if spec.HostNetwork {
-		return planeNone, "it uses the host network, which the injector and the CNI agent skip"
-	}
 	if _, done := m.Annotations[annotationStatus]; done || hasIstioProxy(spec) {
 		return planeSidecar, "" // injected already (istioctl kube-inject)
 	}

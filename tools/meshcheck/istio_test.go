@@ -79,7 +79,8 @@ func TestIstioBehaviour(t *testing.T) {
 			"apiVersion: v1\nkind: Service\nmetadata: {name: public-istio, namespace: edge, labels: {gateway.istio.io/managed: istio.io-gateway-controller}}\nspec:\n  selector: {gateway.networking.k8s.io/gateway-name: public}\n  ports: [{name: status-port, appProtocol: tcp, port: 15021}, {name: default, port: 80}]\n",
 			"apiVersion: v1\nkind: Service\nmetadata: {name: waypoint, namespace: shop, labels: {gateway.istio.io/managed: istio.io-mesh-controller}}\nspec:\n  selector: {gateway.networking.k8s.io/gateway-name: waypoint}\n  ports: [{name: mesh, appProtocol: hbone, port: 15008}]\n",
 		}, nil},
-		{"the containers istioctl kube-inject adds", meshcheck.Options{}, []string{
+		{"the containers istioctl kube-inject adds, in the mesh already", mesh, []string{
+			namespace("shop", ""),
 			strings.Replace(app("Deployment", "web", "shop", "", `sidecar.istio.io/status: '{"containers":["istio-proxy"]}'`, ""),
 				"ports: [{name: http, containerPort: 8080}]}]",
 				"ports: [{name: http, containerPort: 8080}]}, {name: istio-proxy, image: proxyv2, securityContext: {runAsUser: 1337, runAsGroup: 1337}, ports: [{name: http-envoy-prom, containerPort: 15090}]}]\n      initContainers: [{name: istio-init, image: proxyv2, securityContext: {runAsUser: 0}}]", 1),

@@ -227,12 +227,7 @@ func split(data []byte, file string) ([]*document, InputErrors) {
 				return docs, InputErrors{{File: file, Line: lines.at(start), Msg: "JSON syntax error in the value starting here: " + err.Error()}}
 			}
 			if err != nil {
-				// As kubectl: YAML from here, after the whitespace up to
-				// and including the next line break.
-				base = end + len(data[end:]) - len(bytes.TrimLeft(data[end:], " \t\r"))
-				if base < len(data) && data[base] == '\n' {
-					base++
-				}
+				base = end // as kubectl: YAML from here
 				break
 			}
 			docs = append(docs, &document{text: raw, json: raw, line: lines.at(start)})
