@@ -367,29 +367,10 @@ func (c *checker) workloadOf(o *Object, present map[string]bool) *workload {
 	return w
 }
 
-// container is one of the application's containers, where it is written.
-type container struct {
-	*corev1.Container
-	field string // containers or initContainers
-	index int
-}
-
-// containers lists the application's containers, init containers first;
-// Istio's own (the sidecar a kube-inject or the gateway chart adds) are
-// left out.
+// containers lists the application's containers: Istio's own (the
+// sidecar a kube-inject or the gateway chart adds) are left out.
 func (w *workload) containers() []container {
-	var out []container
-	for _, group := range []struct {
-		field string
-		cts   []corev1.Container
-	}{{"initContainers", w.spec.InitContainers}, {"containers", w.spec.Containers}} {
-		for i := range group.cts {
-			if !istioContainers[group.cts[i].Name] {
-				out = append(out, container{&group.cts[i], group.field, i})
-			}
-		}
-	}
-	return out
+	return slices.DeleteFunc(podContainers(w.spec), func(c container) bool { return istioContainers[c.Name] })
 }
 
 func (w *workload) at(p ...any) []any { return append(slices.Clone(w.path), p...) }

@@ -521,16 +521,11 @@ func refused(typed any) field.ErrorList {
 			names = append(names, step.(string))
 		}
 		root := field.NewPath(names[0], names[1:]...)
-		for _, group := range []struct {
-			field string
-			cts   []corev1.Container
-		}{{"initContainers", spec.InitContainers}, {"containers", spec.Containers}} {
-			for i, c := range group.cts {
-				for j, cp := range c.Ports {
-					p := root.Child(group.field).Index(i).Child("ports").Index(j)
-					protocol(p.Child("protocol"), cp.Protocol)
-					port(p.Child("containerPort"), cp.ContainerPort, false)
-				}
+		for _, c := range podContainers(spec) {
+			for j, cp := range c.Ports {
+				p := root.Child(c.field).Index(c.index).Child("ports").Index(j)
+				protocol(p.Child("protocol"), cp.Protocol)
+				port(p.Child("containerPort"), cp.ContainerPort, false)
 			}
 		}
 	}

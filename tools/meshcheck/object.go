@@ -183,6 +183,25 @@ func podTemplate(typed any) (meta *metav1.ObjectMeta, spec *corev1.PodSpec, path
 	return nil, nil, nil, false
 }
 
+// container is one of a pod's containers, and where it is written.
+type container struct {
+	*corev1.Container
+	field string // containers or initContainers
+	index int
+}
+
+// podContainers lists a pod's init containers, then its containers.
+func podContainers(spec *corev1.PodSpec) []container {
+	var out []container
+	for i := range spec.InitContainers {
+		out = append(out, container{&spec.InitContainers[i], "initContainers", i})
+	}
+	for i := range spec.Containers {
+		out = append(out, container{&spec.Containers[i], "containers", i})
+	}
+	return out
+}
+
 // InputError is a problem with the input itself (syntax, shape, missing
 // fields, values the API server refuses). Any input error makes the run
 // fail with exit code 2.
