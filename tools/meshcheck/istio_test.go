@@ -111,7 +111,7 @@ func TestIstioBehaviour(t *testing.T) {
 		{"a namespace without labels or workloads", mesh, []string{namespace("empty", "")}, []string{"MC061 Namespace empty"}},
 
 		// Ambient.
-		{"ambient namespace", meshcheck.Options{}, []string{namespace("shop", "istio.io/dataplane-mode: ambient"), app("Deployment", "web", "shop", "", "", ""), web}, nil},
+		{"ambient namespace", mesh, []string{namespace("shop", "istio.io/dataplane-mode: ambient"), app("Deployment", "web", "shop", "", "", ""), web}, nil},
 		{"ambient and sidecar injection together", meshcheck.Options{}, []string{namespace("shop", "istio-injection: enabled, istio.io/dataplane-mode: ambient")},
 			[]string{"MC060 Namespace shop"}},
 		{"an ambient pod in a sidecar namespace", meshcheck.Options{}, []string{namespace("shop", "istio.io/rev: stable"), app("Deployment", "web", "shop", "istio.io/dataplane-mode: ambient", "", ""), web},
