@@ -1,33 +1,45 @@
-package meshcheck
+package meshcheck_test
 
 import (
 	"bytes"
-	"errors"
+	"flag"
 	"fmt"
-	"io"
+	"os"
+	"path/filepath"
 	"testing"
-	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/asm-ready/asm-ready/tools/meshcheck"
 )
 
-// reportCPU adds cpu-ms/op (user + system time of the whole process, all
-// goroutines) to a benchmark.
-func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+var benchInputs = flag.String("bench-inputs", "", "write the benchmark inputs into this directory, to time the CLI on them")
+
+// usual renders n objects shaped like the tutorial's: a Namespace for every
+// hundred objects, the rest Deployment + Service pairs.
+func usual(n int) []byte {
+	var b bytes.Buffer
+	namespaces := max(1, n/100)
+	for i := range namespaces {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns%d\n  labels:\n    istio.io/rev: asm-managed\n", i)
+	}
+	for i := range (n - namespaces) / 2 {
+		writePair(&b, i, i%namespaces, fmt.Sprintf("app%d", i))
+	}
+	return b.Bytes()
 }
 
-// manifest10k renders 100 Namespaces and 4,950 Deployment+Service pairs
-// spread over them: 10,000 objects, shaped like the tutorial's.
-func manifest10k() []byte {
+// manySelecting renders n Deployments and n Services that all select the
+// same pods (group: shared), each Deployment with labels of its own.
+func manySelecting(n int) []byte {
 	var b bytes.Buffer
-	const namespaces, pairs = 100, 4950
-	for n := 0; n < namespaces; n++ {
-		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns%d\n  labels:\n    istio.io/rev: asm-managed\n", n)
+	b.WriteString("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns0\n  labels:\n    istio.io/rev: asm-managed\n")
+	for i := range n {
+		writePair(&b, i, 0, "shared")
 	}
-	for i := 0; i < pairs; i++ {
-		ns := i % namespaces
-		fmt.Fprintf(&b, `---
+	return b.Bytes()
+}
+
+func writePair(b *bytes.Buffer, i, ns int, selects string) {
+	fmt.Fprintf(b, `---
 # Source: bench/templates/deployment.yaml
 apiVersion: apps/v1
 kind: Deployment
@@ -39,11 +51,11 @@ spec:
   selector:
     matchLabels:
       app.kubernetes.io/name: app%[1]d
-      app.kubernetes.io/instance: bench
   template:
     metadata:
       labels:
         app: app%[1]d
+        group: %[3]s
         version: v1
         app.kubernetes.io/name: app%[1]d
         app.kubernetes.io/instance: bench
@@ -74,95 +86,53 @@ metadata:
   namespace: ns%[2]d
 spec:
   selector:
-    app.kubernetes.io/name: app%[1]d
+    group: %[3]s
     app.kubernetes.io/instance: bench
   ports:
     - name: http
       port: 80
       targetPort: http
-`, i, ns)
-	}
-	return b.Bytes()
+`, i, ns, selects)
 }
 
-func parse10k(b *testing.B, data []byte) []*Object {
-	objs, err := Parse(bytes.NewReader(data), "bench.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(objs) != 10000 {
-		b.Fatalf("%d objects, want 10000", len(objs))
-	}
-	return objs
-}
-
-// BenchmarkCheck10k is parse + check of 10,000 objects, the end-to-end cost
-// of a run; the sub-benchmarks split it, and measure the general path and
-// the YAML library's bare decode for comparison.
-func BenchmarkCheck10k(b *testing.B) {
-	data := manifest10k()
-	b.Run("parse+check", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		start := cpuTime()
-		for b.Loop() {
-			r := Check(parse10k(b, data), Options{})
-			if len(r.Findings) != 0 {
-				b.Fatalf("benchmark manifest is not clean: %v", r.Findings[0])
+// BenchmarkLoadCheck is a whole run without the process: parse and check
+// of 100, 1,000 and 10,000 objects of the usual shape, and of 1,200
+// Services and 1,200 Deployments that all select the same pods. Time and
+// memory per object should stay flat from one size to the next.
+func BenchmarkLoadCheck(b *testing.B) {
+	for _, shape := range []struct {
+		name string
+		data []byte
+	}{
+		{"objects=100", usual(100)},
+		{"objects=1000", usual(1000)},
+		{"objects=10000", usual(10000)},
+		{"many-services=1200", manySelecting(1200)},
+	} {
+		if *benchInputs != "" {
+			if err := os.MkdirAll(*benchInputs, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(*benchInputs, shape.name+".yaml"), shape.data, 0o644); err != nil {
+				b.Fatal(err)
 			}
 		}
-		reportCPU(b, start)
-	})
-	// parse-general is the general path alone: yaml.v3 and the strict
-	// decoder for every document, as for input outside the fast path's subset.
-	for _, general := range []bool{false, true} {
-		name := "parse"
-		if general {
-			name = "parse-general"
-		}
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			generalOnly = general
-			defer func() { generalOnly = false }()
-			start := cpuTime()
+		b.Run(shape.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(shape.data)))
+			var objects int
 			for b.Loop() {
-				parse10k(b, data)
-			}
-			reportCPU(b, start)
-		})
-	}
-	// The floor: the YAML library alone decoding the same stream into
-	// nodes, one goroutine, nothing else.
-	b.Run("yaml.v3-nodes", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		start := cpuTime()
-		for b.Loop() {
-			dec := yaml.NewDecoder(bytes.NewReader(data))
-			docs := 0
-			for {
-				var n yaml.Node
-				err := dec.Decode(&n)
-				if errors.Is(err, io.EOF) {
-					break
-				}
+				objs, err := meshcheck.Parse(bytes.NewReader(shape.data), "bench.yaml")
 				if err != nil {
 					b.Fatal(err)
 				}
-				docs++
+				r := meshcheck.Check(objs, meshcheck.Options{})
+				if len(r.Findings) != 0 {
+					b.Fatalf("the benchmark input is not clean: %+v", r.Findings[0])
+				}
+				objects = r.Objects
 			}
-			if docs != 10000 {
-				b.Fatalf("%d documents, want 10000", docs)
-			}
-		}
-		reportCPU(b, start)
-	})
-	b.Run("check", func(b *testing.B) {
-		objs := parse10k(b, data)
-		start := cpuTime()
-		for b.Loop() {
-			if r := Check(objs, Options{}); len(r.Findings) != 0 || !r.Mesh {
-				b.Fatalf("findings %v mesh %v", r.Findings, r.Mesh)
-			}
-		}
-		reportCPU(b, start)
-	})
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(objects), "µs/object")
+		})
+	}
 }

@@ -6,8 +6,8 @@
 // Check runs the rules in Rules over them and returns a Report. The format
 // package renders a Report as text, JSON, GitHub annotations or SARIF.
 //
-// The rules follow the project's mesh requirements (Istio's protocol
-// selection, workload and namespace rules) and go further than
-// `istioctl analyze` on purpose: they run on plain files, compare resolved
-// protocols, check every workload kind and fail closed.
+// Where a rule shares a check with `istioctl analyze` or Istio's injector,
+// it gives Istio's verdict (or says in Rule.VsIstio why not); beyond that
+// the rules follow the project's mesh requirements: they run on plain
+// files, check every workload kind and fail closed.
 package meshcheck

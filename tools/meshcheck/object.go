@@ -2,11 +2,16 @@ package meshcheck
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Object is one Kubernetes object read from the input.
@@ -22,45 +27,40 @@ type Object struct {
 
 	// File is the path the object was read from ("<stdin>" for standard input).
 	File string
-	// Line is the 1-based line of the object's first key in File.
-	Line int
 	// Source is the chart template that produced the object, from Helm's
 	// "# Source: <chart>/templates/<file>" comment; empty when absent.
 	Source string
 
 	// Typed is the decoded k8s.io/api object (*appsv1.Deployment,
-	// *corev1.Service, ...) for the kinds the rules inspect; nil otherwise.
+	// *corev1.Service, ...) for the kinds the rules inspect, the
+	// *corev1.PodTemplateSpec of other workload kinds (Argo Rollouts ...),
+	// nil otherwise.
 	Typed any
 
-	node *yaml.Node // the object's mapping node, for field line numbers
-	lazy *lazyTree  // or the fast path's text, made a yaml.Node tree on first use
-	line int        // offset added to node lines: node line 1 == file line `line`
+	doc *document
+	at  []any // the object's path in its document: items.N for a List item
 }
 
-// lazyTree keeps a fast-path object's document text until a line number is
-// wanted, and parses it again then: most objects never need one, and keeping
-// every tree would cost more memory (and garbage collection) than the rare
-// second parse costs time.
-type lazyTree struct {
+// document is one YAML or JSON document of a file, as written.
+type document struct {
+	text []byte
+	json []byte // set for JSON documents; YAML is converted on decoding
+	line int    // file line of text's first line
+
 	once sync.Once
-	text string
-	node *yaml.Node
+	root *yaml.Node // text's node tree, built the first time a line is needed
 }
 
-// tree is the object's mapping node.
-func (o *Object) tree() *yaml.Node {
-	if o.lazy == nil {
-		return o.node
-	}
-	o.lazy.once.Do(func() {
-		// The text took the fast path once and parsing is deterministic;
-		// were it ever to fail, LineOf falls back to the object's line.
-		if root, ok := parseFast(o.lazy.text); ok {
-			o.lazy.node = root.yaml()
+func (d *document) tree() *yaml.Node {
+	d.once.Do(func() {
+		var n yaml.Node
+		// The document has decoded already; should this YAML library refuse
+		// it, findings point at the document's first line instead of a field.
+		if yaml.Unmarshal(d.text, &n) == nil && len(n.Content) > 0 {
+			d.root = n.Content[0]
 		}
-		o.lazy.text = ""
 	})
-	return o.lazy.node
+	return d.root
 }
 
 // Ref names the object the way people write it: Kind namespace/name.
@@ -72,121 +72,139 @@ func (o *Object) Ref() string {
 }
 
 // LineOf returns the file line of the field at path (map keys as strings,
-// sequence indexes as ints), or of the deepest existing ancestor, so a
-// finding always points somewhere sensible.
+// sequence indexes as ints), or of its deepest existing ancestor; no path
+// is the object's first line.
 func (o *Object) LineOf(path ...any) int {
-	if o == nil || o.tree() == nil {
-		return 0
-	}
-	n := o.tree()
-	best := n.Line
-	for _, p := range path {
-		next := child(n, p)
-		if next == nil {
-			break
-		}
-		n = next
-		best = n.Line
-	}
-	return best + o.line - 1
+	return o.doc.lineOf(append(slices.Clone(o.at), path...))
 }
 
-// child steps from n to the map value under key p (string) or the sequence
-// element p (int), following aliases; nil when absent.
-func child(n *yaml.Node, p any) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
+// lineOf walks steps from the root and returns the file line of the
+// deepest node reached (a field's key line).
+func (d *document) lineOf(steps []any) int {
+	n := d.tree()
 	if n == nil {
-		return nil
+		return d.line
 	}
-	switch k := p.(type) {
+	return walk(n, n.Line, steps) + d.line - 1
+}
+
+// walk follows steps from n, which starts at line (its key's line for a
+// mapping value). A key step on a sequence goes into the first element
+// with that key: decoder errors name fields without indexes
+// (spec.ports.port).
+func walk(n *yaml.Node, line int, steps []any) int {
+	n = resolve(n)
+	if len(steps) == 0 {
+		return line
+	}
+	switch step := steps[0].(type) {
 	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				// Point at the key: that is where the field starts in the file.
-				v := *n.Content[i+1]
-				v.Line = n.Content[i].Line
-				return &v
+		if n.Kind == yaml.SequenceNode {
+			for _, el := range n.Content {
+				if key(resolve(el), step) >= 0 {
+					return walk(el, el.Line, steps)
+				}
 			}
 		}
-	case int:
-		if n.Kind != yaml.SequenceNode || k < 0 || k >= len(n.Content) {
-			return nil
+		if i := key(n, step); i >= 0 {
+			return walk(n.Content[i+1], n.Content[i].Line, steps[1:])
 		}
-		return n.Content[k]
+	case int:
+		if n.Kind == yaml.SequenceNode && step >= 0 && step < len(n.Content) {
+			return walk(n.Content[step], n.Content[step].Line, steps[1:])
+		}
 	}
-	return nil
+	return line
 }
 
-// lineOfFieldPath maps a JSON field path from the decoder ("spec.ports",
-// "spec.template.spec.containers[0].ports[1].name") to a line. Paths without
-// indexes (as in type errors) pick the first sequence element that has the rest.
-func (o *Object) lineOfFieldPath(path string) int {
-	if o.tree() == nil || path == "" {
-		return o.Line
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
 	}
+	return n
+}
+
+// key is the index of name's key node in mapping n, or -1.
+func key(n *yaml.Node, name string) int {
+	for i := 0; n.Kind == yaml.MappingNode && i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// fieldPath turns a decoder's field path (spec.containers[0].ports[1].name)
+// into steps for lineOf.
+func fieldPath(path string) []any {
 	var steps []any
 	for _, part := range strings.Split(path, ".") {
 		name, rest, _ := strings.Cut(part, "[")
 		if name != "" {
 			steps = append(steps, name)
 		}
-		for rest != "" {
-			idx, after, ok := strings.Cut(rest, "]")
-			if !ok {
-				break
-			}
-			if i, err := strconv.Atoi(idx); err == nil {
+		for _, idx := range strings.Split(rest, "[") {
+			if i, err := strconv.Atoi(strings.TrimSuffix(idx, "]")); err == nil {
 				steps = append(steps, i)
 			}
-			rest = strings.TrimPrefix(after, "[")
 		}
 	}
-	line := findPath(o.tree(), steps)
-	if line == 0 {
-		return o.Line
-	}
-	return line + o.line - 1
+	return steps
 }
 
-// findPath walks steps from n, searching sequence elements when the path
-// does not say which one; it returns the deepest line found.
-func findPath(n *yaml.Node, steps []any) int {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
+// podTemplate returns the pod an object runs: its metadata, its spec and
+// the path to them; ok is false for objects that run no pods.
+func podTemplate(typed any) (meta *metav1.ObjectMeta, spec *corev1.PodSpec, path []any, ok bool) {
+	tpl := func(t *corev1.PodTemplateSpec, path ...any) (*metav1.ObjectMeta, *corev1.PodSpec, []any, bool) {
+		return &t.ObjectMeta, &t.Spec, path, true
 	}
-	if n == nil {
-		return 0
-	}
-	if len(steps) == 0 {
-		return n.Line
-	}
-	if n.Kind == yaml.SequenceNode {
-		if _, isIndex := steps[0].(int); !isIndex {
-			for _, el := range n.Content {
-				if l := findPath(el, steps); l != 0 && child(el, steps[0]) != nil {
-					return l
-				}
-			}
-			return n.Line
+	switch t := typed.(type) {
+	case *corev1.Pod:
+		return &t.ObjectMeta, &t.Spec, nil, true
+	case *appsv1.Deployment:
+		return tpl(&t.Spec.Template, "spec", "template")
+	case *appsv1.StatefulSet:
+		return tpl(&t.Spec.Template, "spec", "template")
+	case *appsv1.DaemonSet:
+		return tpl(&t.Spec.Template, "spec", "template")
+	case *appsv1.ReplicaSet:
+		return tpl(&t.Spec.Template, "spec", "template")
+	case *corev1.ReplicationController:
+		if t.Spec.Template != nil {
+			return tpl(t.Spec.Template, "spec", "template")
 		}
+	case *batchv1.Job:
+		return tpl(&t.Spec.Template, "spec", "template")
+	case *batchv1.CronJob:
+		return tpl(&t.Spec.JobTemplate.Spec.Template, "spec", "jobTemplate", "spec", "template")
+	case *corev1.PodTemplateSpec:
+		return tpl(t, "spec", "template")
 	}
-	next := child(n, steps[0])
-	if next == nil {
-		return n.Line
+	return nil, nil, nil, false
+}
+
+// container is one of a pod's containers, and where it is written.
+type container struct {
+	*corev1.Container
+	field string // containers or initContainers
+	index int
+}
+
+// podContainers lists a pod's init containers, then its containers.
+func podContainers(spec *corev1.PodSpec) []container {
+	var out []container
+	for i := range spec.InitContainers {
+		out = append(out, container{&spec.InitContainers[i], "initContainers", i})
 	}
-	if l := findPath(next, steps[1:]); l != 0 {
-		return l
+	for i := range spec.Containers {
+		out = append(out, container{&spec.Containers[i], "containers", i})
 	}
-	return next.Line
+	return out
 }
 
 // InputError is a problem with the input itself (syntax, shape, missing
-// fields). Any input error makes the run fail with exit code 2.
+// fields, values the API server refuses). Any input error makes the run
+// fail with exit code 2.
 type InputError struct {
 	File string
 	Line int // 0 when unknown

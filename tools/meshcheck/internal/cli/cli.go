@@ -269,8 +269,13 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 	}
 	tw.Flush()
 	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "Scope: %s\n\n", meshcheck.Scope)
 	for _, r := range meshcheck.Rules {
-		fmt.Fprintf(stdout, "%s %s (%s)\n  why: %s\n  fix: %s\n\n", r.ID, r.Name, r.Severity, r.Rationale, r.Fix)
+		fmt.Fprintf(stdout, "%s %s (%s)\n  why: %s\n  fix: %s\n", r.ID, r.Name, r.Severity, r.Rationale, r.Fix)
+		if r.VsIstio != "" {
+			fmt.Fprintf(stdout, "  vs istioctl: %s\n", r.VsIstio)
+		}
+		fmt.Fprintln(stdout)
 	}
 	return ExitClean
 }

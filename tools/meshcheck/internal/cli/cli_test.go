@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/asm-ready/asm-ready/tools/meshcheck"
 )
 
 const goodYAML = `apiVersion: apps/v1
@@ -154,6 +156,15 @@ func TestHelpVersionRules(t *testing.T) {
 	code, out, _ = runCLI("", "rules")
 	if code != ExitClean || !strings.Contains(out, "MC001  error     IST0118") || !strings.Contains(out, "why: ") {
 		t.Errorf("rules: %d\n%s", code, out)
+	}
+	// Every deliberate difference from istioctl is printed, and what no rule covers.
+	for _, r := range meshcheck.Rules {
+		if r.VsIstio != "" && !strings.Contains(out, "vs istioctl: "+r.VsIstio) {
+			t.Errorf("rules does not print %s's difference from istioctl", r.ID)
+		}
+	}
+	if !strings.Contains(out, meshcheck.Scope) {
+		t.Error("rules does not print the scope")
 	}
 	code, out, _ = runCLI("", "rules", "--format", "json")
 	var rules []map[string]any
