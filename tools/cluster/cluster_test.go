@@ -167,6 +167,24 @@ func TestDockerfileImages(t *testing.T) {
 	}
 }
 
+func TestStandIn(t *testing.T) {
+	tests := []struct{ ref, want, err string }{
+		{"golang:1.26.8-bookworm", "builder", ""},
+		{"golang:1.26.8", "builder", ""},
+		{"golang:1.26.9-bookworm", "", "local Go toolchain, go1.26.8"},
+		{"golang:1.26.80", "", "local Go toolchain"},
+		{"gcr.io/distroless/static-debian12:nonroot", "distroless", ""},
+		{"docker/dockerfile:1", "frontend", ""},
+		{"alpine:3", "", "no locally made image stands in for alpine:3"},
+	}
+	for _, tc := range tests {
+		got, err := standIn(tc.ref, "go1.26.8")
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("standIn(%q) = %q, %v; want %q, error with %q", tc.ref, got, err, tc.want, tc.err)
+		}
+	}
+}
+
 // TestServiceImages reads the real renders: every service image the
 // overlay and the chart name, under each name, with a Dockerfile.
 func TestServiceImages(t *testing.T) {
@@ -205,23 +223,6 @@ func TestLayerDeterministic(t *testing.T) {
 	if digests[0] != digests[1] {
 		t.Errorf("the same inputs made two images: %v", digests)
 	}
-}
-
-func TestUnescapeMount(t *testing.T) {
-	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/x\134y`: `/x\y`, `/bad\04`: `/bad\04`} {
-		if got := unescapeMount(in); got != want {
-			t.Errorf("unescapeMount(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func FuzzUnescapeMount(f *testing.F) {
-	f.Add(`/a\040b`)
-	f.Fuzz(func(t *testing.T, s string) {
-		if got := unescapeMount(s); len(got) > len(s) {
-			t.Errorf("unescapeMount(%q) = %q grew", s, got)
-		}
-	})
 }
 
 func FuzzDockerfileImages(f *testing.F) {

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/moby/sys/mount"
 )
 
 // sysctls are every kernel setting the node changes: IP forwarding and
@@ -314,54 +315,11 @@ func removeCgroups() error {
 // (kubelet's bind mount of its root, pod volumes, network namespaces, the
 // containers' overlay roots), deepest first.
 func unmountUnder(dirs ...string) error {
-	for range 5 {
-		var mounts []string
-		f, err := os.Open("/proc/self/mountinfo")
-		if err != nil {
-			return err
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) < 5 {
-				continue
-			}
-			mp := unescapeMount(fields[4])
-			for _, d := range dirs {
-				if mp == d || strings.HasPrefix(mp, d+"/") {
-					mounts = append(mounts, mp)
-				}
-			}
-		}
-		f.Close()
-		if len(mounts) == 0 {
-			return nil
-		}
-		slices.SortFunc(mounts, func(a, b string) int { return len(b) - len(a) })
-		for _, m := range mounts {
-			_ = syscall.Unmount(m, syscall.MNT_DETACH)
-		}
+	var errs []error
+	for _, d := range dirs {
+		errs = append(errs, mount.RecursiveUnmount(d))
 	}
-	return fmt.Errorf("mounts under %v remain after unmounting", dirs)
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space ...).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
+	return errors.Join(errs...)
 }
 
 // command runs a host tool and returns its output in the error.

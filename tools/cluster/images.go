@@ -212,18 +212,8 @@ func (n *Node) baseImages(ctx context.Context, work string, services []string) (
 			return nil, err
 		}
 		for _, ref := range refs {
-			switch {
-			case strings.HasPrefix(ref, "golang:"):
-				if v := strings.TrimPrefix(goversion, "go"); !strings.HasPrefix(ref, "golang:"+v+"-") && ref != "golang:"+v {
-					return nil, fmt.Errorf("services/%s/Dockerfile: FROM %s, but the local Go toolchain the builder image is made of is %s: use Go %s or change the Dockerfile", svc, ref, goversion, strings.TrimPrefix(strings.TrimPrefix(ref, "golang:"), "v"))
-				}
-				want[ref] = "builder"
-			case strings.Contains(ref, "/distroless/static"):
-				want[ref] = "distroless"
-			case strings.HasPrefix(ref, "docker/dockerfile:"):
-				want[ref] = "frontend"
-			default:
-				return nil, fmt.Errorf("services/%s/Dockerfile: no locally made image stands in for %s (known: golang:<local Go version>*, */distroless/static*, docker/dockerfile:*)", svc, ref)
+			if want[ref], err = standIn(ref, goversion); err != nil {
+				return nil, fmt.Errorf("services/%s/Dockerfile: %w", svc, err)
 			}
 		}
 	}
@@ -263,6 +253,22 @@ func (n *Node) baseImages(ctx context.Context, work string, services []string) (
 		contexts[ref] = "oci-layout://bases@" + d.String()
 	}
 	return contexts, nil
+}
+
+// standIn names the locally made image that stands in for ref: "builder",
+// "distroless" or "frontend".
+func standIn(ref, goversion string) (string, error) {
+	switch v := strings.TrimPrefix(goversion, "go"); {
+	case ref == "golang:"+v || strings.HasPrefix(ref, "golang:"+v+"-"):
+		return "builder", nil
+	case strings.HasPrefix(ref, "golang:"):
+		return "", fmt.Errorf("FROM %s, but the builder image is made of the local Go toolchain, %s: use that Go or change the Dockerfile", ref, goversion)
+	case strings.Contains(ref, "/distroless/static"):
+		return "distroless", nil
+	case strings.HasPrefix(ref, "docker/dockerfile:"):
+		return "frontend", nil
+	}
+	return "", fmt.Errorf("no locally made image stands in for %s (known: golang:<local Go version>[-*], */distroless/static*, docker/dockerfile:*)", ref)
 }
 
 // goEnv returns GOROOT and GOVERSION of the go command on PATH.
