@@ -161,6 +161,23 @@ func smoke(ctx context.Context, t *testing.T, n *Node) {
 	}); err != nil {
 		t.Fatalf("pod client did not finish: %v", err)
 	}
+	// An image that is not on the node must not be fetched from anywhere.
+	pull := pod("pull", "true")
+	pull.Spec.Containers[0].Image, pull.Spec.Containers[0].ImagePullPolicy = "docker.io/library/busybox:1", corev1.PullAlways
+	if _, err := cs.CoreV1().Pods("smoke").Create(ctx, pull, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var pullMsg string
+	if err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		p, err := cs.CoreV1().Pods("smoke").Get(ctx, "pull", metav1.GetOptions{})
+		if err == nil && len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil {
+			pullMsg = p.Status.ContainerStatuses[0].State.Waiting.Message
+		}
+		return pullMsg != "", nil
+	}); err != nil {
+		t.Fatalf("pod pull: no image pull error: %v", err)
+	}
+	t.Logf("pull of an absent image: %s", pullMsg)
 	logs, err := cs.CoreV1().Pods("smoke").GetLogs("client", &corev1.PodLogOptions{}).DoRaw(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +196,7 @@ func smoke(ctx context.Context, t *testing.T, n *Node) {
 		{"the Service IP is in " + ServiceCIDR, netip.MustParsePrefix(ServiceCIDR).Contains(netip.MustParseAddr(svc.Spec.ClusterIP))},
 		{"the web server runs as UID 65532, seen from the host", hostUID(t, "httpd") == "65532"},
 		{"the guard drops pod-range traffic to the outside", guardDrops(t)},
+		{"a pull goes to the closed local port, not a registry", strings.Contains(pullMsg, "127.0.0.1:9")},
 	}
 	for _, c := range checks {
 		if !c.ok {
