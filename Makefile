@@ -156,7 +156,29 @@ skaffold-render: $(SKAFFOLD) ## skaffold render (offline, metrics off, private H
 
 .PHONY: kube-bins
 kube-bins: ## Build kube-apiserver, kube-controller-manager and etcd into $(ASM_READY_CACHE)/kube (once; cold ~10 min, 2.7 GB).
+	tools/kube/build.sh --control-plane
+
+# The single-node test cluster (tools/cluster/README.md). Needs root; the
+# cluster command runs from the repository root, where it finds go.work.
+CLUSTER := $(BIN)/cluster
+CMD     ?=
+.PHONY: cluster-bins cluster-cmd cluster-up cluster-down images cluster-run cluster-test
+cluster-bins: ## Build every binary the test cluster runs into $(ASM_READY_CACHE) (once; cold ~40 CPU-min).
 	tools/kube/build.sh
+cluster-cmd:
+	@mkdir -p $(BIN)
+	GOWORK=off $(GO) build -C tools -o $(CLUSTER) ./cluster/cmd/cluster
+cluster-up: cluster-bins cluster-cmd ## Bring the test cluster up (root); prints its KUBECONFIG.
+	$(CLUSTER) up
+cluster-down: cluster-cmd ## Tear the test cluster down and put the host back as it was (also after a crash).
+	$(CLUSTER) down
+images: cluster-cmd ## Build both service images from their Dockerfiles (BuildKit, nothing fetched) into the running test cluster.
+	$(CLUSTER) images
+cluster-run: cluster-bins cluster-cmd ## Run CMD with KUBECONFIG on a fresh test cluster with both images, then tear it down.
+	$(if $(strip $(CMD)),,$(error cluster-run: set CMD, e.g. make cluster-run CMD='go test ./...'))
+	$(CLUSTER) run -images -- $(CMD)
+cluster-test: cluster-bins ## The test cluster's own test (root): a restricted pod through CoreDNS and a Service; two runs leave the host unchanged.
+	cd tools && GOWORK=off $(GO) test -tags cluster -count=1 -v -run TestNode ./cluster/
 
 .PHONY: e2e
 e2e: kube-bins ## The envtest suite: chart and overlays applied to a real kube-apiserver.

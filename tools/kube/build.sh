@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Builds the control plane the e2e suite (tools/e2e) runs against:
-# kube-apiserver, kube-controller-manager and etcd, from the Go modules pinned
-# in this directory's go.mod, into a cache directory outside the repository.
+# Builds, from pinned Go modules, every binary the repository runs Kubernetes
+# with, into a cache directory outside the repository:
 #
-#   tools/kube/build.sh          build what is missing or has the wrong version
-#   tools/kube/build.sh --print  print the cache directory (KUBEBUILDER_ASSETS)
+#   kube/<KUBE_VERSION>/  from go.mod: etcd, kube-apiserver and
+#                         kube-controller-manager (the envtest control plane,
+#                         tools/e2e), kube-scheduler, kubelet and kube-proxy
+#   node/<key>/           from node/go.mod: containerd, containerd-shim-runc-v2,
+#                         ctr, runc, the CNI plugins bridge, host-local, loopback
+#                         and portmap, CoreDNS (node/coredns), buildkitd,
+#                         buildctl and dockerfile-frontend; and pause
+#                         (tools/cluster/pause). <key> is a hash of everything
+#                         they are built from, so a change rebuilds them.
 #
-# Cache: ${ASM_READY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/asm-ready}/kube/v<version>/
-# A cold build needs about 21 minutes of CPU time and 2.5 GiB of memory at its
-# peak (kube-controller-manager's link); a warm run takes a second.
+#   tools/kube/build.sh                  build what is missing (the test node, tools/cluster)
+#   tools/kube/build.sh --control-plane  only etcd, kube-apiserver, kube-controller-manager
+#   tools/kube/build.sh --print          print the kube directory (KUBEBUILDER_ASSETS)
+#   tools/kube/build.sh --print-all      print both directories, one a line
+#
+# Cache: ${ASM_READY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/asm-ready}/
+# The two modules build side by side (two `go build`s share the cores); a
+# warm run takes a second. Costs: tools/cluster/README.md.
 set -euo pipefail
 
 KUBE_VERSION=v1.37.2          # = the k8s.io/kubernetes requirement in go.mod
@@ -16,70 +27,160 @@ ETCD_VERSION=3.7.0            # = the go.etcd.io/etcd/server/v3 requirement in g
 # The release date of KUBE_VERSION (from the module proxy), not the build time,
 # so two builds of the same version are byte-for-byte the same.
 BUILD_DATE=2026-10-27T12:01:04Z
+# = the requirements in node/go.mod; stamped where the module zip cannot say.
+CONTAINERD_VERSION=v2.4.2
+CNI_PLUGINS_VERSION=v1.10.0
+BUILDKIT_VERSION=v0.34.2
+RUNC_VERSION=1.5.3            # runc embeds its VERSION file; checked only
+COREDNS_VERSION=1.15.0        # CoreDNS's coremain constant; checked only
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+tools=$(dirname "$here")
 cache_root=${ASM_READY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/asm-ready}
-out=$cache_root/kube/$KUBE_VERSION
+kube_out=$cache_root/kube/$KUBE_VERSION
+node_key=$(cat "$here/node/go.mod" "$here/node/go.sum" "$here/node/coredns/main.go" \
+	"$tools/cluster/pause/main.go" | sha256sum | cut -c1-16)
+node_out=$cache_root/node/$node_key
 
-if [[ ${1:-} == --print ]]; then
-	echo "$out"
-	exit 0
-elif [[ $# -gt 0 ]]; then
-	echo "build.sh: unknown argument '$1'; allowed: none or --print" >&2
-	exit 2
-fi
+node=true
+case ${1:-} in
+--print) echo "$kube_out"; exit 0 ;;
+--print-all) printf '%s\n%s\n' "$kube_out" "$node_out"; exit 0 ;;
+--control-plane) node=false ;;
+"") ;;
+*) echo "build.sh: unknown argument '$1'; allowed: none, --control-plane, --print or --print-all" >&2; exit 2 ;;
+esac
 
 # gitVersion is what `kubectl version` and Helm's Capabilities.KubeVersion
 # report; without it the binaries claim v0.0.0-master and charts with a
 # kubeVersion constraint refuse to install.
 major=${KUBE_VERSION#v}; major=${major%%.*}
 minor=${KUBE_VERSION#v*.}; minor=${minor%%.*}
-version_ldflags=""
+kube_ldflags=""
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-	version_ldflags+=" -X '$pkg.gitVersion=$KUBE_VERSION'"
-	version_ldflags+=" -X '$pkg.gitMajor=$major' -X '$pkg.gitMinor=$minor'"
-	version_ldflags+=" -X '$pkg.gitTreeState=clean' -X '$pkg.buildDate=$BUILD_DATE'"
+	kube_ldflags+=" -X '$pkg.gitVersion=$KUBE_VERSION'"
+	kube_ldflags+=" -X '$pkg.gitMajor=$major' -X '$pkg.gitMinor=$minor'"
+	kube_ldflags+=" -X '$pkg.gitTreeState=clean' -X '$pkg.buildDate=$BUILD_DATE'"
 	# The module zip carries no commit; say so rather than keep "$Format:%H$".
-	version_ldflags+=" -X '$pkg.gitCommit=module-$KUBE_VERSION'"
+	kube_ldflags+=" -X '$pkg.gitCommit=module-$KUBE_VERSION'"
 done
 
-# name|package|ldflags|the --version output that proves the binary is current
-targets=(
-	"etcd|go.etcd.io/etcd/server/v3||etcd Version: $ETCD_VERSION"
-	"kube-apiserver|k8s.io/kubernetes/cmd/kube-apiserver|$version_ldflags|Kubernetes $KUBE_VERSION"
-	"kube-controller-manager|k8s.io/kubernetes/cmd/kube-controller-manager|$version_ldflags|Kubernetes $KUBE_VERSION"
+# name|package|the --version output that proves the binary is current
+kube_targets=(
+	"etcd|go.etcd.io/etcd/server/v3|etcd Version: $ETCD_VERSION"
+	"kube-apiserver|k8s.io/kubernetes/cmd/kube-apiserver|Kubernetes $KUBE_VERSION"
+	"kube-controller-manager|k8s.io/kubernetes/cmd/kube-controller-manager|Kubernetes $KUBE_VERSION"
 )
-
-current() { # binary, expected first line of --version
-	[[ -x $1 ]] && [[ $("$1" --version 2>/dev/null | head -n1) == "$2" ]]
-}
-
-mkdir -p "$out"
-tmp=$(mktemp -d "$out/.build.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+if $node; then
+	kube_targets+=(
+		"kube-scheduler|k8s.io/kubernetes/cmd/kube-scheduler|Kubernetes $KUBE_VERSION"
+		"kubelet|k8s.io/kubernetes/cmd/kubelet|Kubernetes $KUBE_VERSION"
+		"kube-proxy|k8s.io/kubernetes/cmd/kube-proxy|Kubernetes $KUBE_VERSION"
+	)
+fi
 
 timer=()
 if [[ -x /usr/bin/time ]]; then
 	# GNU time: the peak is that of the largest single process (compile or link).
-	timer=(/usr/bin/time -f "  %e s wall, %M KiB peak RSS")
+	timer=(/usr/bin/time -f "  %e s wall, %U s user, %M KiB peak RSS")
 fi
 
-for t in "${targets[@]}"; do
-	IFS='|' read -r name pkg ldflags want <<<"$t"
-	if current "$out/$name" "$want"; then
-		echo "$name: current ($want) in $out"
-		continue
+# gobuild MODULE_DIR OUT_DIR CGO TAGS LDFLAGS PACKAGE... builds several
+# commands in one `go build`, which compiles their shared packages once.
+# The binary of a package path ending in /vN is named after the element
+# before it (go.etcd.io/etcd/server/v3 -> server).
+gobuild() {
+	local dir=$1 out=$2 cgo=$3 tags=$4 ldflags=$5
+	shift 5
+	echo "building in $dir: $*"
+	GOWORK=off CGO_ENABLED=$cgo "${timer[@]}" go build -C "$dir" -mod=readonly -trimpath \
+		-tags "$tags" -ldflags "-s -w $ldflags" -o "$out/" "$@"
+}
+
+first_line() { "$@" 2>&1 | head -n1; }
+
+build_kube() {
+	local tmp pkgs=() t name pkg want
+	mkdir -p "$kube_out"
+	tmp=$(mktemp -d "$kube_out/.build.XXXXXX")
+	trap 'rm -rf "$tmp"' RETURN
+	for t in "${kube_targets[@]}"; do
+		IFS='|' read -r name pkg want <<<"$t"
+		if [[ -x $kube_out/$name && $(first_line "$kube_out/$name" --version) == "$want" ]]; then
+			echo "$name: current ($want) in $kube_out"
+		else
+			pkgs+=("$pkg")
+		fi
+	done
+	[[ ${#pkgs[@]} -gt 0 ]] || return 0
+	# CGO off: static binaries, as the Kubernetes release builds them.
+	gobuild "$here" "$tmp" 0 "" "$kube_ldflags" "${pkgs[@]}"
+	[[ ! -e $tmp/server ]] || mv "$tmp/server" "$tmp/etcd"
+	for t in "${kube_targets[@]}"; do
+		IFS='|' read -r name pkg want <<<"$t"
+		[[ -e $tmp/$name ]] || continue
+		if [[ $(first_line "$tmp/$name" --version) != "$want" ]]; then
+			echo "build.sh: $name reports '$(first_line "$tmp/$name" --version)', want '$want'" >&2
+			return 1
+		fi
+		# Rename into place: an interrupted build never leaves a half binary.
+		mv -f "$tmp/$name" "$kube_out/$name"
+	done
+}
+
+node_bins=(containerd containerd-shim-runc-v2 ctr runc bridge host-local loopback portmap
+	coredns buildkitd buildctl dockerfile-frontend pause)
+
+build_node() {
+	local tmp b missing=false
+	for b in "${node_bins[@]}"; do [[ -x $node_out/$b ]] || missing=true; done
+	if ! $missing; then
+		echo "node binaries: current in $node_out"
+		return 0
 	fi
-	echo "$name: building $pkg ($want) ..."
-	# CGO off: static binaries, as the Kubernetes release builds them. Build into
-	# a temporary directory and rename, so an interrupted build never leaves a
-	# half-written binary where the suite looks.
-	GOWORK=off CGO_ENABLED=0 "${timer[@]}" go build -C "$here" -mod=readonly -trimpath \
-		-ldflags "-s -w $ldflags" -o "$tmp/$name" "$pkg"
-	if ! current "$tmp/$name" "$want"; then
-		echo "build.sh: $name reports '$("$tmp/$name" --version 2>&1 | head -n1)', want '$want'" >&2
-		exit 1
-	fi
-	mv -f "$tmp/$name" "$out/$name"
-done
-echo "KUBEBUILDER_ASSETS=$out"
+	mkdir -p "$(dirname "$node_out")"
+	tmp=$(mktemp -d "$node_out.build.XXXXXX")
+	trap 'rm -rf "$tmp"' RETURN
+	# containerd without the btrfs, devmapper and zfs snapshotters (cgo, and
+	# unused: the node uses overlayfs).
+	gobuild "$here/node" "$tmp" 0 "no_btrfs no_devmapper no_zfs" "\
+		-X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION \
+		-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION \
+		-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" \
+		github.com/containerd/containerd/v2/cmd/containerd \
+		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+		github.com/containerd/containerd/v2/cmd/ctr \
+		github.com/containernetworking/plugins/plugins/main/bridge \
+		github.com/containernetworking/plugins/plugins/main/loopback \
+		github.com/containernetworking/plugins/plugins/ipam/host-local \
+		github.com/containernetworking/plugins/plugins/meta/portmap \
+		./coredns \
+		github.com/moby/buildkit/cmd/buildkitd \
+		github.com/moby/buildkit/cmd/buildctl \
+		github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend
+	# runc needs cgo for libseccomp (Debian: libseccomp-dev).
+	gobuild "$here/node" "$tmp" 1 seccomp "" github.com/opencontainers/runc
+	gobuild "$tools" "$tmp" 0 "" "" ./cluster/pause
+	local check name args want
+	for check in "containerd|--version|$CONTAINERD_VERSION" "runc|--version|runc version $RUNC_VERSION" \
+		"coredns|-version|CoreDNS-$COREDNS_VERSION" "buildkitd|--version|$BUILDKIT_VERSION"; do
+		IFS='|' read -r name args want <<<"$check"
+		if [[ $(first_line "$tmp/$name" "$args") != *"$want"* ]]; then
+			echo "build.sh: $name reports '$(first_line "$tmp/$name" "$args")', want '$want'" >&2
+			return 1
+		fi
+	done
+	# Rename into place: an interrupted build never leaves a half binary.
+	mkdir -p "$node_out"
+	for b in "${node_bins[@]}"; do mv -f "$tmp/$b" "$node_out/$b"; done
+}
+
+pids=()
+build_kube & pids+=($!)
+if $node; then build_node & pids+=($!); fi
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[[ $rc == 0 ]] || exit 1
+echo "KUBEBUILDER_ASSETS=$kube_out"
+$node && echo "node binaries: $node_out"
+exit 0
