@@ -119,6 +119,27 @@ chart-package: ## helm package the chart into dist/ (CHART_REGISTRY=ghcr.io/<own
 	$(HELM) package $(CURDIR)/dist/chart/asm-ready --destination $(CURDIR)/dist
 	@rm -rf $(CURDIR)/dist/chart
 
+# Images for GKE / GitOps. push-images builds both Dockerfiles for amd64 and
+# arm64 with docker buildx, pushes them to REGISTRY and pins overlays/gke to
+# the pushed digests; the release workflow runs pin-images on its own builds.
+REGISTRY       ?=
+IMAGE_METADATA ?= $(CURDIR)/dist/images
+.PHONY: push-images
+push-images: ## Build and push both images to REGISTRY (e.g. REGION-docker.pkg.dev/PROJECT_ID/asm-ready), then pin-images; commit overlays/gke.
+	@if [ -z "$(REGISTRY)" ]; then echo "push-images: set REGISTRY, e.g. make push-images REGISTRY=europe-west1-docker.pkg.dev/my-project/asm-ready"; exit 2; fi
+	@rm -rf $(IMAGE_METADATA) && mkdir -p $(IMAGE_METADATA)
+	@for s in helloserver loadgen; do \
+	  echo "==> build and push $(REGISTRY)/$$s:$(VERSION)"; \
+	  docker buildx build --platform linux/amd64,linux/arm64 --push \
+	    --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) \
+	    --tag $(REGISTRY)/$$s:$(VERSION) --metadata-file $(IMAGE_METADATA)/$$s.json services/$$s; \
+	done
+	$(MAKE) pin-images
+
+.PHONY: pin-images
+pin-images: ## Point overlays/gke at the builds in IMAGE_METADATA (BuildKit --metadata-file JSON, one per image), pinned by digest.
+	cd tools && GOWORK=off $(GO) run ./cmd/pinimages -overlay ../overlays/gke $(wildcard $(IMAGE_METADATA)/*.json)
+
 .PHONY: tools
 tools: $(SKAFFOLD) $(KUSTOMIZE) ## Build the pinned skaffold and kustomize into $(ASM_READY_CACHE)/bin (once).
 $(SKAFFOLD):
@@ -131,7 +152,7 @@ $(KUSTOMIZE):
 	mv $@.tmp $@
 
 .PHONY: validate
-validate: ## kubeconform -strict (offline K8s 1.37 + Istio/Argo CD/Flux CRD schemas) and meshcheck: chart, overlays, gitops/.
+validate: ## kubeconform -strict (offline Kubernetes 1.32 and 1.37 + Istio/Argo CD/Flux CRD schemas) and meshcheck: chart, overlays, gitops/.
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	(cd tools && GOWORK=off $(GO) run ./cmd/render -chart ../charts/asm-ready -values ../charts/asm-ready/values.yaml -out "$$tmp/chart-default.yaml"); \
 	cd tools && GOWORK=off $(GO) run ./overlays/cmd/validate $(addprefix ../,$(OVERLAYS)) ../gitops/argocd ../gitops/flux "$$tmp/chart-default.yaml"

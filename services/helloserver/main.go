@@ -20,8 +20,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/asm-ready/asm-ready/services/helloserver/config"
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/accesslog"
-	"github.com/asm-ready/asm-ready/services/helloserver/internal/config"
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/handler"
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/health"
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/logging"

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asm-ready/asm-ready/services/helloserver/config"
 	"github.com/asm-ready/asm-ready/services/helloserver/internal/accesslog"
-	"github.com/asm-ready/asm-ready/services/helloserver/internal/config"
 )
 
 // waitFor polls cond until it holds or the deadline passes.

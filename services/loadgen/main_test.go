@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asm-ready/asm-ready/services/loadgen/internal/config"
+	"github.com/asm-ready/asm-ready/services/loadgen/config"
 )
 
 func freePort(t *testing.T) string {

@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/asm-ready/asm-ready/services/loadgen/config"
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/admin"
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/check"
-	"github.com/asm-ready/asm-ready/services/loadgen/internal/config"
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/logging"
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/runner"
 )

@@ -44,6 +44,7 @@ func TestDefaultRender(t *testing.T) {
 	objs := decode(t, res.Manifest)
 
 	want := []string{
+		"PodDisruptionBudget/helloserver",
 		"ServiceAccount/helloserver", "ServiceAccount/loadgenerator",
 		"Service/hellosvc", "Service/loadgensvc",
 		"Deployment/helloserver", "Deployment/loadgenerator",
@@ -76,15 +77,18 @@ func TestDefaultRender(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, app, component, image string
+		replicas, port              int32
 		env                         map[string]string
 	}{
-		{"helloserver", "helloserver", "server", "ghcr.io/asm-ready/helloserver:0.1.0", map[string]string{"PORT": "8080", "SERVICE_VERSION": "v1", "TERMINATION_GRACE_PERIOD": "5s", "LOG_FORMAT": "json", "LOG_LEVEL": "info"}},
-		{"loadgenerator", "loadgenerator", "loadgen", "ghcr.io/asm-ready/loadgen:0.1.0", map[string]string{"PORT": "8080", "SERVER_ADDR": "http://hellosvc:80/", "REQUESTS_PER_SECOND": "10", "LOG_FORMAT": "json", "LOG_LEVEL": "info"}},
+		// Two helloserver replicas: a pod deleted or evicted drains while the other serves.
+		{"helloserver", "helloserver", "server", "ghcr.io/asm-ready/helloserver:0.1.0", 2, 8080, map[string]string{"PORT": "8080", "SERVICE_VERSION": "v1", "TERMINATION_GRACE_PERIOD": "5s", "LOG_FORMAT": "json", "LOG_LEVEL": "info"}},
+		// 8081: loadgen's default PORT and its image's EXPOSE.
+		{"loadgenerator", "loadgenerator", "loadgen", "ghcr.io/asm-ready/loadgen:0.1.0", 1, 8081, map[string]string{"PORT": "8081", "SERVER_ADDR": "http://hellosvc:80/", "REQUESTS_PER_SECOND": "10", "LOG_FORMAT": "json", "LOG_LEVEL": "info"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := objs.deployment(t, tc.name)
-			if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
-				t.Errorf("replicas = %v, want 1", d.Spec.Replicas)
+			if d.Spec.Replicas == nil || *d.Spec.Replicas != tc.replicas {
+				t.Errorf("replicas = %v, want %d", d.Spec.Replicas, tc.replicas)
 			}
 			for k, v := range map[string]string{
 				"app.kubernetes.io/name": tc.app, "app.kubernetes.io/instance": "asm-ready",
@@ -129,8 +133,8 @@ func TestDefaultRender(t *testing.T) {
 			if c.Name != "main" || c.Image != tc.image || c.ImagePullPolicy != corev1.PullIfNotPresent {
 				t.Errorf("container = %s %s %s, want main %s IfNotPresent", c.Name, c.Image, c.ImagePullPolicy, tc.image)
 			}
-			if len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 8080 {
-				t.Errorf("container ports = %+v, want http 8080", c.Ports)
+			if len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != tc.port {
+				t.Errorf("container ports = %+v, want http %d", c.Ports, tc.port)
 			}
 			for k, v := range tc.env {
 				if got, ok := envValue(c, k); !ok || got != v {
@@ -156,6 +160,11 @@ func TestDefaultRender(t *testing.T) {
 		if a := sa.(*corev1.ServiceAccount).AutomountServiceAccountToken; a == nil || *a {
 			t.Errorf("ServiceAccount %s must not automount its token", nameOf(sa))
 		}
+	}
+	// The budget keeps one of the two helloservers serving through a node drain.
+	pdb := objs.ofKind("PodDisruptionBudget")[0].(*policyv1.PodDisruptionBudget)
+	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 || !maps.Equal(pdb.Spec.Selector.MatchLabels, hs.Spec.Selector) {
+		t.Errorf("PodDisruptionBudget = minAvailable %v over %v, want 1 over hellosvc's pods %v", pdb.Spec.MinAvailable, pdb.Spec.Selector.MatchLabels, hs.Spec.Selector)
 	}
 }
 
@@ -326,7 +335,8 @@ func TestMultiVersion(t *testing.T) {
 }
 
 func TestOptionalSwitches(t *testing.T) {
-	// optional lists every kind that only a switch may create.
+	// optional lists every kind that only a switch may create (the
+	// PodDisruptionBudget's switch is on by default).
 	optional := []string{"PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy", "PeerAuthentication", "AuthorizationPolicy", "DestinationRule", "VirtualService"}
 	cases := []struct {
 		name   string
@@ -334,7 +344,7 @@ func TestOptionalSwitches(t *testing.T) {
 		want   []string // Kind/name present (all other optional kinds absent)
 		check  func(t *testing.T, o objects)
 	}{
-		{"all off", ``, nil, func(t *testing.T, o objects) {
+		{"all off", `{helloserver: {pdb: {enabled: false}}}`, nil, func(t *testing.T, o objects) {
 			for _, d := range o.deployments() {
 				if len(d.Spec.Template.Spec.TopologySpreadConstraints) > 0 {
 					t.Errorf("%s has topology spread while off", d.Name)
@@ -350,7 +360,7 @@ func TestOptionalSwitches(t *testing.T) {
 				t.Errorf("PDB selector %v should cover every version, as hellosvc does", p.Spec.Selector.MatchLabels)
 			}
 		}},
-		{"hpa", `{helloserver: {hpa: {enabled: true, minReplicas: 2, maxReplicas: 7}, versions: [{name: v1}, {name: v2}]}}`, []string{"HorizontalPodAutoscaler/helloserver", "HorizontalPodAutoscaler/helloserver-v2"}, func(t *testing.T, o objects) {
+		{"hpa", `{helloserver: {hpa: {enabled: true, minReplicas: 2, maxReplicas: 7}, versions: [{name: v1}, {name: v2}]}}`, []string{"HorizontalPodAutoscaler/helloserver", "HorizontalPodAutoscaler/helloserver-v2", "PodDisruptionBudget/helloserver"}, func(t *testing.T, o objects) {
 			for _, obj := range o.ofKind("HorizontalPodAutoscaler") {
 				h := obj.(*autoscalingv2.HorizontalPodAutoscaler)
 				if h.Spec.ScaleTargetRef.Name != h.Name || h.Spec.ScaleTargetRef.Kind != "Deployment" || *h.Spec.MinReplicas != 2 || h.Spec.MaxReplicas != 7 {
@@ -366,7 +376,7 @@ func TestOptionalSwitches(t *testing.T) {
 				}
 			}
 		}},
-		{"topology spread", `{helloserver: {topologySpread: {enabled: true}}}`, nil, func(t *testing.T, o objects) {
+		{"topology spread", `{helloserver: {topologySpread: {enabled: true}}}`, []string{"PodDisruptionBudget/helloserver"}, func(t *testing.T, o objects) {
 			tsc := o.deployment(t, "helloserver").Spec.Template.Spec.TopologySpreadConstraints
 			if len(tsc) != 2 || tsc[0].TopologyKey != "topology.kubernetes.io/zone" || tsc[1].TopologyKey != "kubernetes.io/hostname" {
 				t.Fatalf("topologySpreadConstraints = %+v", tsc)
@@ -375,7 +385,7 @@ func TestOptionalSwitches(t *testing.T) {
 				t.Errorf("constraint = %+v", tsc[0])
 			}
 		}},
-		{"network policy", `{networkPolicy: {enabled: true, helloserverIngressFrom: loadgen}}`, []string{"NetworkPolicy/default-deny", "NetworkPolicy/helloserver", "NetworkPolicy/loadgenerator", "NetworkPolicy/helloserver-test"}, func(t *testing.T, o objects) {
+		{"network policy", `{networkPolicy: {enabled: true, helloserverIngressFrom: loadgen}}`, []string{"NetworkPolicy/default-deny", "NetworkPolicy/helloserver", "NetworkPolicy/loadgenerator", "NetworkPolicy/helloserver-test", "PodDisruptionBudget/helloserver"}, func(t *testing.T, o objects) {
 			nps := map[string]*networkingv1.NetworkPolicy{}
 			for _, obj := range o.ofKind("NetworkPolicy") {
 				np := obj.(*networkingv1.NetworkPolicy)
@@ -405,14 +415,14 @@ func TestOptionalSwitches(t *testing.T) {
 				t.Errorf("DNS egress = %+v, want kube-dns UDP+TCP 53", dns)
 			}
 		}},
-		{"network policy open ingress", `{networkPolicy: {enabled: true}}`, []string{"NetworkPolicy/default-deny", "NetworkPolicy/helloserver", "NetworkPolicy/loadgenerator", "NetworkPolicy/helloserver-test"}, func(t *testing.T, o objects) {
+		{"network policy open ingress", `{networkPolicy: {enabled: true}}`, []string{"NetworkPolicy/default-deny", "NetworkPolicy/helloserver", "NetworkPolicy/loadgenerator", "NetworkPolicy/helloserver-test", "PodDisruptionBudget/helloserver"}, func(t *testing.T, o objects) {
 			for _, obj := range o.ofKind("NetworkPolicy") {
 				if np := obj.(*networkingv1.NetworkPolicy); np.Name == "helloserver" && len(np.Spec.Ingress[0].From) != 0 {
 					t.Errorf("helloserverIngressFrom=all must allow any source, got %+v", np.Spec.Ingress[0].From)
 				}
 			}
 		}},
-		{"mesh", `{mesh: {enabled: true}}`, []string{"PeerAuthentication/asm-ready", "AuthorizationPolicy/helloserver", "DestinationRule/hellosvc", "VirtualService/hellosvc"}, func(t *testing.T, o objects) {
+		{"mesh", `{mesh: {enabled: true}}`, []string{"PeerAuthentication/asm-ready", "AuthorizationPolicy/helloserver", "DestinationRule/hellosvc", "VirtualService/hellosvc", "PodDisruptionBudget/helloserver"}, func(t *testing.T, o objects) {
 			pa := o.unstructured(t, "PeerAuthentication", "asm-ready")
 			if pa.GetAPIVersion() != "security.istio.io/v1" || str(pa, "spec", "mtls", "mode") != "STRICT" {
 				t.Errorf("PeerAuthentication = %v", pa.Object)
@@ -433,7 +443,7 @@ func TestOptionalSwitches(t *testing.T) {
 				t.Errorf("VirtualService weights = %v, want v1=100", w)
 			}
 		}},
-		{"mesh split", `{mesh: {enabled: true}, helloserver: {versions: [{name: v1, weight: 90}, {name: v2, weight: 10}]}}`, []string{"PeerAuthentication/asm-ready", "AuthorizationPolicy/helloserver", "DestinationRule/hellosvc", "VirtualService/hellosvc"}, func(t *testing.T, o objects) {
+		{"mesh split", `{mesh: {enabled: true}, helloserver: {versions: [{name: v1, weight: 90}, {name: v2, weight: 10}]}}`, []string{"PeerAuthentication/asm-ready", "AuthorizationPolicy/helloserver", "DestinationRule/hellosvc", "VirtualService/hellosvc", "PodDisruptionBudget/helloserver"}, func(t *testing.T, o objects) {
 			if w := vsWeights(t, o.unstructured(t, "VirtualService", "hellosvc")); !maps.Equal(w, map[string]int64{"v1": 90, "v2": 10}) {
 				t.Errorf("VirtualService weights = %v, want v1=90 v2=10", w)
 			}
@@ -442,10 +452,10 @@ func TestOptionalSwitches(t *testing.T) {
 				t.Errorf("DestinationRule subsets = %v, want v1 and v2", subsets)
 			}
 		}},
-		{"mesh without peer authentication", `{mesh: {enabled: true, peerAuthentication: {enabled: false}}}`, []string{"AuthorizationPolicy/helloserver", "DestinationRule/hellosvc", "VirtualService/hellosvc"}, nil},
-		{"mesh without authorization policy", `{mesh: {enabled: true, authorizationPolicy: {enabled: false}}}`, []string{"PeerAuthentication/asm-ready", "DestinationRule/hellosvc", "VirtualService/hellosvc"}, nil},
-		{"mesh without routing", `{mesh: {enabled: true, destinationRule: {enabled: false}, virtualService: {enabled: false}}}`, []string{"PeerAuthentication/asm-ready", "AuthorizationPolicy/helloserver"}, nil},
-		{"mesh switches on but master off", `{mesh: {enabled: false, peerAuthentication: {enabled: true}}}`, nil, nil},
+		{"mesh without peer authentication", `{mesh: {enabled: true, peerAuthentication: {enabled: false}}}`, []string{"AuthorizationPolicy/helloserver", "DestinationRule/hellosvc", "VirtualService/hellosvc", "PodDisruptionBudget/helloserver"}, nil},
+		{"mesh without authorization policy", `{mesh: {enabled: true, authorizationPolicy: {enabled: false}}}`, []string{"PeerAuthentication/asm-ready", "DestinationRule/hellosvc", "VirtualService/hellosvc", "PodDisruptionBudget/helloserver"}, nil},
+		{"mesh without routing", `{mesh: {enabled: true, destinationRule: {enabled: false}, virtualService: {enabled: false}}}`, []string{"PeerAuthentication/asm-ready", "AuthorizationPolicy/helloserver", "PodDisruptionBudget/helloserver"}, nil},
+		{"mesh switches on but master off", `{mesh: {enabled: false, peerAuthentication: {enabled: true}}}`, []string{"PodDisruptionBudget/helloserver"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -520,8 +530,10 @@ func TestHelmTestPod(t *testing.T) {
 	if pod.Name != "helloserver-test" {
 		t.Errorf("test pod name = %q, want the fixed helloserver-test", pod.Name)
 	}
-	if pod.Annotations["helm.sh/hook"] != "test" || pod.Annotations["helm.sh/hook-delete-policy"] != "before-hook-creation,hook-succeeded" {
-		t.Errorf("hook annotations = %v", pod.Annotations)
+	// Never hook-succeeded: Helm would delete the pod of a passing test
+	// before `helm test --logs` reads its log, and the command would fail.
+	if pod.Annotations["helm.sh/hook"] != "test" || pod.Annotations["helm.sh/hook-delete-policy"] != "before-hook-creation" {
+		t.Errorf("hook annotations = %v, want hook test with delete policy before-hook-creation only", pod.Annotations)
 	}
 	if pod.Labels["sidecar.istio.io/inject"] != "false" {
 		t.Errorf("sidecar.istio.io/inject = %q, want \"false\"", pod.Labels["sidecar.istio.io/inject"])

@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
-
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chartutil"
 )
 
 // strictProblems lists every object schema with declared properties that
@@ -37,7 +35,8 @@ func strictProblems(s map[string]any, path string) []string {
 	return out
 }
 
-func TestSchemaIsStrict(t *testing.T) {
+func loadSchema(t *testing.T) map[string]any {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join(chartDir, "values.schema.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +45,37 @@ func TestSchemaIsStrict(t *testing.T) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// walkSchema calls f on every subschema with its JSON pointer.
+func walkSchema(s map[string]any, path string, f func(path string, s map[string]any)) {
+	f(path, s)
+	for _, k := range []string{"properties", "patternProperties"} {
+		props, _ := s[k].(map[string]any)
+		for name, p := range props {
+			if m, ok := p.(map[string]any); ok {
+				walkSchema(m, path+"/"+k+"/"+name, f)
+			}
+		}
+	}
+	for _, k := range []string{"items", "additionalProperties", "not"} {
+		if m, ok := s[k].(map[string]any); ok {
+			walkSchema(m, path+"/"+k, f)
+		}
+	}
+	for _, k := range []string{"oneOf", "anyOf", "allOf"} {
+		alts, _ := s[k].([]any)
+		for i, a := range alts {
+			if m, ok := a.(map[string]any); ok {
+				walkSchema(m, path+"/"+k+"/"+strconv.Itoa(i), f)
+			}
+		}
+	}
+}
+
+func TestSchemaIsStrict(t *testing.T) {
+	s := loadSchema(t)
 	if p := strictProblems(s, ""); len(p) > 0 {
 		t.Errorf("values.schema.json is not strict:\n%s", strings.Join(p, "\n"))
 	}
@@ -53,31 +83,5 @@ func TestSchemaIsStrict(t *testing.T) {
 	loose := map[string]any{"type": "object", "properties": map[string]any{"a": map[string]any{"type": "object", "properties": map[string]any{}}}, "additionalProperties": false}
 	if p := strictProblems(loose, ""); len(p) != 1 || !strings.Contains(p[0], "/a: additionalProperties") {
 		t.Errorf("strictProblems(loose) = %v, want one problem at /a", p)
-	}
-}
-
-// TestKubeVersionRange: the chart installs on the pinned 1.37 and is refused
-// below the kubeVersion floor.
-func TestKubeVersionRange(t *testing.T) {
-	for _, tc := range []struct {
-		version string
-		ok      bool
-	}{{"v1.37.0", true}, {"v1.36.1", true}, {"v1.36.3-gke.1000", true}, {"v1.35.9", false}, {"v1.30.9", false}} {
-		t.Run(tc.version, func(t *testing.T) {
-			kv, err := chartutil.ParseKubeVersion(tc.version)
-			if err != nil {
-				t.Fatal(err)
-			}
-			in := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-			in.DryRun, in.ClientOnly, in.Replace = true, true, true
-			in.ReleaseName, in.Namespace, in.KubeVersion = "asm-ready", namespace, kv
-			_, err = in.Run(theChart(t), map[string]any{})
-			if tc.ok && err != nil {
-				t.Errorf("install on %s: %v", tc.version, err)
-			}
-			if !tc.ok && (err == nil || !strings.Contains(err.Error(), "kubeVersion")) {
-				t.Errorf("install on %s: %v, want a kubeVersion error", tc.version, err)
-			}
-		})
 	}
 }

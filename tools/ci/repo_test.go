@@ -254,13 +254,14 @@ func TestSetupGoCachesEveryGoSum(t *testing.T) {
 }
 
 // Only the meshcheck job may write security events (the SARIF upload), and
-// only release jobs may write packages or contents.
+// only release jobs may write packages, contents or pull requests.
 func TestWritePermissionsScoped(t *testing.T) {
 	root := repoRoot(t)
 	allowed := map[string]map[string]bool{
 		"ci.yaml/meshcheck":    {"security-events": true},
 		"release.yaml/images":  {"packages": true, "id-token": true, "attestations": true},
 		"release.yaml/publish": {"packages": true, "contents": true},
+		"release.yaml/pin":     {"contents": true, "pull-requests": true},
 	}
 	files, err := wfcheck.Files(filepath.Join(root, ".github", "workflows"))
 	if err != nil {

@@ -54,7 +54,7 @@ func (o *once[T]) get(t *testing.T, f func() (T, error)) T {
 var (
 	rootOnce      once[string]
 	cacheOnce     once[string]
-	validatorOnce once[*kubeval.Validator]
+	validatorOnce once[map[string]*kubeval.Validator]
 	renderOnce    once[string]
 	kustomizeOnce once[string]
 	skaffoldOnce  once[string]
@@ -68,16 +68,29 @@ func cache(t *testing.T) string {
 	return cacheOnce.get(t, cachedir.Dir)
 }
 
-func validator(t *testing.T) *kubeval.Validator {
-	return validatorOnce.get(t, func() (*kubeval.Validator, error) {
+// validators are kubeconform -strict for each Kubernetes version the chart
+// is tested against, keyed by version.
+func validators(t *testing.T) map[string]*kubeval.Validator {
+	return validatorOnce.get(t, func() (map[string]*kubeval.Validator, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 		defer cancel()
 		dir, err := schemagen.Generate(ctx, cache(t))
 		if err != nil {
 			return nil, err
 		}
-		return kubeval.New(dir)
+		out := map[string]*kubeval.Validator{}
+		for _, v := range schemagen.KubernetesVersions {
+			if out[v], err = kubeval.New(dir, v); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
 	})
+}
+
+// validator is kubeconform -strict for the newest Kubernetes version.
+func validator(t *testing.T) *kubeval.Validator {
+	return validators(t)[schemagen.KubernetesVersions[len(schemagen.KubernetesVersions)-1]]
 }
 
 // renderBin builds the chart render command (tools/cmd/render), the same

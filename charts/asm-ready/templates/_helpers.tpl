@@ -130,9 +130,11 @@ Image reference. Call with (dict "root" $ "image" <image values> "tag" <tag over
 {{- end -}}
 
 {{/*
-Pod-level security context (Pod Security "restricted").
+Pod-level security context (Pod Security "restricted"). Refuses UID/GID 1337
+where it is used, so the error names the template that renders the pod.
 */}}
 {{- define "asm-ready.podSecurityContext" -}}
+{{- include "asm-ready.check.securityContext" . -}}
 runAsNonRoot: true
 runAsUser: {{ .Values.securityContext.runAsUser }}
 runAsGroup: {{ .Values.securityContext.runAsGroup }}
@@ -182,82 +184,6 @@ livenessProbe:
   periodSeconds: {{ .liveness.periodSeconds }}
   failureThreshold: {{ .liveness.failureThreshold }}
   timeoutSeconds: 2
-{{- end -}}
-
-{{/*
-Checks JSON schema cannot express: unique version names, weights summing to
-100, extraEnv not shadowing the chart's variables. Rendered (empty) by every
-workload template so `helm template` fails early with a clear message.
-*/}}
-{{- define "asm-ready.validate" -}}
-{{- $seen := dict -}}
-{{- $sum := 0 -}}
-{{- $weighted := false -}}
-{{- $parts := list -}}
-{{- range $i, $v := .Values.helloserver.versions -}}
-{{- if hasKey $seen $v.name -}}
-{{- fail (printf "helloserver.versions[%d].name: %q is used twice; version names must be unique" $i $v.name) -}}
-{{- end -}}
-{{- $_ := set $seen $v.name true -}}
-{{- if hasKey $v "weight" -}}
-{{- $weighted = true -}}
-{{- $sum = add $sum (int $v.weight) -}}
-{{- end -}}
-{{- $parts = append $parts (printf "%s=%v" $v.name ($v.weight | default 0)) -}}
-{{- end -}}
-{{- $vs := and .Values.mesh.enabled .Values.mesh.virtualService.enabled -}}
-{{- $implicit := and (eq (len .Values.helloserver.versions) 1) (not $weighted) -}}
-{{- if and (or $weighted $vs) (not $implicit) (ne (int $sum) 100) -}}
-{{- fail (printf "helloserver.versions[*].weight: the weights must sum to 100, got %d (%s); set a weight on every version" (int $sum) (join ", " $parts)) -}}
-{{- end -}}
-{{- range $k, $_ := .Values.helloserver.extraEnv -}}
-{{- if has $k (list "PORT" "SERVICE_VERSION" "POD_NAME" "TERMINATION_GRACE_PERIOD" "LOG_FORMAT" "LOG_LEVEL") -}}
-{{- fail (printf "helloserver.extraEnv.%s: set by the chart; use the chart's value for it instead" $k) -}}
-{{- end -}}
-{{- end -}}
-{{- range $k, $_ := .Values.loadgen.extraEnv -}}
-{{- if has $k (list "PORT" "SERVER_ADDR" "REQUESTS_PER_SECOND" "LOG_FORMAT" "LOG_LEVEL") -}}
-{{- fail (printf "loadgen.extraEnv.%s: set by the chart; use the chart's value for it instead" $k) -}}
-{{- end -}}
-{{- end -}}
-{{- /* Map keys: the schema checks the values, these check the keys. */ -}}
-{{- $labelKey := `^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$` -}}
-{{- $reserved := `^(app|version|helm\.sh/chart|app\.kubernetes\.io/.+|service\.istio\.io/.+)$` -}}
-{{- $labelMaps := dict "commonLabels" .Values.commonLabels "helloserver.podLabels" .Values.helloserver.podLabels "loadgen.podLabels" .Values.loadgen.podLabels -}}
-{{- range $path, $m := $labelMaps -}}
-{{- range $k, $_ := $m -}}
-{{- if regexMatch $reserved $k -}}
-{{- fail (printf "%s.%s: the label is set by the chart (app, version, app.kubernetes.io/*, service.istio.io/*, helm.sh/chart); pick another key" $path $k) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-{{- $keyMaps := merge (dict "helloserver.nodeSelector" .Values.helloserver.nodeSelector "loadgen.nodeSelector" .Values.loadgen.nodeSelector "helloserver.podAnnotations" .Values.helloserver.podAnnotations "loadgen.podAnnotations" .Values.loadgen.podAnnotations "helloserver.service.annotations" .Values.helloserver.service.annotations "loadgen.service.annotations" .Values.loadgen.service.annotations "helloserver.serviceAccount.annotations" .Values.helloserver.serviceAccount.annotations "loadgen.serviceAccount.annotations" .Values.loadgen.serviceAccount.annotations "networkPolicy.dns.podLabels" .Values.networkPolicy.dns.podLabels) $labelMaps -}}
-{{- range $path, $m := $keyMaps -}}
-{{- range $k, $_ := $m -}}
-{{- if not (regexMatch $labelKey $k) -}}
-{{- fail (printf "%s: key %q is not a valid Kubernetes label/annotation key ([prefix/]name, name up to 63 characters of [A-Za-z0-9-_.])" $path $k) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-{{- range $path, $m := dict "helloserver.extraEnv" .Values.helloserver.extraEnv "loadgen.extraEnv" .Values.loadgen.extraEnv -}}
-{{- range $k, $_ := $m -}}
-{{- if not (regexMatch `^[A-Z_][A-Z0-9_]*$` $k) -}}
-{{- fail (printf "%s: variable name %q must match ^[A-Z_][A-Z0-9_]*$" $path $k) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-{{- if and .Values.helloserver.hpa.enabled (lt (int .Values.helloserver.hpa.maxReplicas) (int .Values.helloserver.hpa.minReplicas)) -}}
-{{- fail (printf "helloserver.hpa.maxReplicas: %d is below minReplicas %d" (int .Values.helloserver.hpa.maxReplicas) (int .Values.helloserver.hpa.minReplicas)) -}}
-{{- end -}}
-{{- if and .Values.mesh.enabled .Values.mesh.virtualService.enabled (not .Values.mesh.destinationRule.enabled) -}}
-{{- fail "mesh.destinationRule.enabled: false, but the VirtualService routes to the DestinationRule's subsets; enable it or set mesh.virtualService.enabled=false" -}}
-{{- end -}}
-{{- if eq (include "asm-ready.helloserver.serviceName" .) (include "asm-ready.loadgen.serviceName" .) -}}
-{{- fail (printf "loadgen.service.name: %q is also helloserver's Service name; they must differ" .Values.loadgen.service.name) -}}
-{{- end -}}
-{{- if eq (include "asm-ready.helloserver.name" .) (include "asm-ready.loadgen.name" .) -}}
-{{- fail (printf "loadgen.name: %q is also helloserver's name; they must differ" .Values.loadgen.name) -}}
-{{- end -}}
 {{- end -}}
 
 {{/*

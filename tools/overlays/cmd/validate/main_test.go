@@ -34,6 +34,9 @@ func TestRun(t *testing.T) {
 	}
 	good := write("good.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n")
 	bad := write("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1}\n")
+	// lifecycle.stopSignal exists since Kubernetes 1.33: valid for the newest
+	// version, refused for the oldest.
+	newer := write("newer.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: i\n    lifecycle: {stopSignal: SIGTERM}\n")
 	write("k/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
 	write("k/kustomization.yaml", "resources: [cm.yaml]\nnamespace: asm-ready\n")
 	write("broken/kustomization.yaml", "resources: [missing.yaml]\n")
@@ -46,6 +49,7 @@ func TestRun(t *testing.T) {
 		{"valid file", []string{"-schemas", schemas, good}, 0, "1 objects in 1 inputs valid"},
 		{"kustomization dir", []string{"-schemas", schemas, filepath.Join(dir, "k")}, 0, "1 objects in 1 inputs valid"},
 		{"invalid file", []string{"-schemas", schemas, good, bad}, 1, "bad.yaml: ConfigMap/c: /data/a"},
+		{"field of a newer Kubernetes", []string{"-schemas", schemas, newer}, 1, "kubeconform (Kubernetes " + schemagen.KubernetesVersions[0] + "): " + newer + ": Pod/p"},
 		{"broken kustomization", []string{"-schemas", schemas, filepath.Join(dir, "broken")}, 2, "missing.yaml"},
 		{"no args", []string{"-schemas", schemas}, 2, "no PATH given"},
 		{"missing path", []string{"-schemas", schemas, filepath.Join(dir, "nope")}, 2, "nope"},

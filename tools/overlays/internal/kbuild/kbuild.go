@@ -1,7 +1,10 @@
-// Package kbuild builds a kustomization with kustomize's Go API (krusty),
-// with the default options: the same engine and settings Flux's
-// kustomize-controller and `kubectl kustomize` use, so an overlay that builds
-// here builds there without flags.
+// Package kbuild builds a kustomization with kustomize's Go API (krusty) the
+// way `kubectl apply -k` and `kubectl kustomize` do: default options with
+// the legacy reorder (Namespaces first, then ServiceAccounts, ... workloads),
+// which is also the order the kustomize CLI and Argo CD produce. Flux's
+// kustomize-controller builds the same objects and orders them itself when
+// it applies them, so no overlay sets `sortOptions`: with it, every kubectl
+// apply -k would warn that sorting is set twice.
 package kbuild
 
 import (
@@ -11,9 +14,17 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Build returns the YAML stream `kustomize build dir` prints.
+// Options are the kustomize options of `kubectl apply -k`
+// (k8s.io/cli-runtime's KustomizeVisitor).
+func Options() *krusty.Options {
+	o := krusty.MakeDefaultOptions()
+	o.Reorder = krusty.ReorderOptionLegacy
+	return o
+}
+
+// Build returns the YAML stream `kubectl kustomize dir` prints.
 func Build(dir string) ([]byte, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	k := krusty.MakeKustomizer(Options())
 	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)

@@ -14,16 +14,17 @@ import (
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"
 )
 
-// Validator checks manifests against one schema directory.
+// Validator checks manifests against one Kubernetes version's schemas.
 type Validator struct {
 	v validator.Validator
 }
 
-// New returns a strict validator over the schemas in dir (see schemagen.Generate).
-func New(dir string) (*Validator, error) {
+// New returns a strict validator over the schemas in dir (see
+// schemagen.Generate) for Kubernetes version, one of schemagen.KubernetesVersions.
+func New(dir, version string) (*Validator, error) {
 	v, err := validator.New(schemagen.Locations(dir), validator.Opts{
 		Strict:            true,
-		KubernetesVersion: schemagen.KubernetesVersion,
+		KubernetesVersion: version,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kubeconform: %w", err)

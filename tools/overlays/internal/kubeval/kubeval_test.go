@@ -30,7 +30,7 @@ func sharedValidator(t *testing.T) *Validator {
 			initErr = err
 			return
 		}
-		shared, initErr = New(dir)
+		shared, initErr = New(dir, schemagen.KubernetesVersions[len(schemagen.KubernetesVersions)-1])
 	})
 	if initErr != nil {
 		t.Fatal(initErr)

@@ -5,22 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
 
 // Dir is the schema directory inside the cache directory for this set of pins.
 func Dir(cache string) string {
-	return filepath.Join(cache, "schemas", "k8s-v"+KubernetesVersion+"-"+pinsDigest())
+	return filepath.Join(cache, "schemas", "k8s-v"+strings.Join(KubernetesVersions, "-v")+"-"+pinsDigest())
 }
 
 // pinsDigest names the directory after the pins, so a version bump never
 // reuses stale schemas.
 func pinsDigest() string {
-	parts := []string{kubernetesModule.Version, fmt.Sprint(formatVersion)}
+	parts := append(slices.Clone(KubernetesVersions), fmt.Sprint(formatVersion))
 	for _, s := range crdSources {
 		parts = append(parts, s.Module.Path+"@"+s.Module.Version+"/"+s.File)
 	}
@@ -95,24 +97,31 @@ func Generate(ctx context.Context, cache string) (string, error) {
 }
 
 // Build generates every schema file in memory, keyed by slash path relative
-// to the schema directory.
+// to the schema directory: the built-in kinds of each Kubernetes version, and
+// the CRDs (whose metadata is the newest version's ObjectMeta).
 func Build(ctx context.Context) (map[string][]byte, error) {
-	kdir, err := ModuleDir(ctx, kubernetesModule)
-	if err != nil {
-		return nil, err
-	}
-	swagger, err := os.ReadFile(filepath.Join(kdir, "api", "openapi-spec", "swagger.json"))
-	if err != nil {
-		return nil, err
-	}
-	files, meta, err := builtinSchemas(swagger)
-	if err != nil {
-		return nil, err
+	files := map[string][]byte{}
+	var meta map[string]any
+	for _, v := range KubernetesVersions {
+		kdir, err := ModuleDir(ctx, kubernetesModule(v))
+		if err != nil {
+			return nil, err
+		}
+		swagger, err := os.ReadFile(filepath.Join(kdir, "api", "openapi-spec", "swagger.json"))
+		if err != nil {
+			return nil, err
+		}
+		var kinds map[string][]byte
+		if kinds, meta, err = builtinSchemas(swagger, v); err != nil {
+			return nil, fmt.Errorf("k8s.io/kubernetes v%s: %w", v, err)
+		}
+		maps.Copy(files, kinds)
 	}
 	dirs := map[Module]string{}
 	for _, src := range crdSources {
 		d, ok := dirs[src.Module]
 		if !ok {
+			var err error
 			if d, err = ModuleDir(ctx, src.Module); err != nil {
 				return nil, err
 			}
@@ -126,16 +135,14 @@ func Build(ctx context.Context) (map[string][]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s@%s %s: %w", src.Module.Path, src.Module.Version, src.File, err)
 		}
-		for k, v := range crdFiles {
-			files[k] = v
-		}
+		maps.Copy(files, crdFiles)
 	}
 	return files, nil
 }
 
-// builtinSchemas converts swagger.json; it also returns the inlined
-// ObjectMeta schema, which CRD roots reuse.
-func builtinSchemas(swagger []byte) (map[string][]byte, map[string]any, error) {
+// builtinSchemas converts the swagger.json of Kubernetes version; it also
+// returns the inlined ObjectMeta schema, which CRD roots reuse.
+func builtinSchemas(swagger []byte, version string) (map[string][]byte, map[string]any, error) {
 	var doc struct {
 		Definitions map[string]map[string]any `json:"definitions"`
 	}
@@ -152,7 +159,7 @@ func builtinSchemas(swagger []byte) (map[string][]byte, map[string]any, error) {
 		return nil, nil, err
 	}
 	files := map[string][]byte{}
-	prefix := "v" + KubernetesVersion + "-standalone-strict/"
+	prefix := "v" + version + "-standalone-strict/"
 	for name, s := range kinds {
 		data, err := marshal(s)
 		if err != nil {

@@ -5,17 +5,20 @@
 // projects ship in their modules. Nothing is hand-written or fetched from the web.
 package schemagen
 
-// KubernetesVersion is the API the manifests are validated against (the
-// version the chart targets).
-const KubernetesVersion = "1.37.2"
+// KubernetesVersions are the APIs every manifest is validated against: the
+// oldest and the newest minor the chart's kubeVersion admits, the minors of
+// GKE's Extended and Rapid channels. Newest last.
+var KubernetesVersions = []string{"1.32.13", "1.37.2"}
 
 // Module is a Go module version to read files from, via `go mod download`.
 type Module struct {
 	Path, Version string
 }
 
-// kubernetesModule carries api/openapi-spec/swagger.json.
-var kubernetesModule = Module{"k8s.io/kubernetes", "v" + KubernetesVersion}
+// kubernetesModule carries api/openapi-spec/swagger.json of a release.
+func kubernetesModule(version string) Module {
+	return Module{"k8s.io/kubernetes", "v" + version}
+}
 
 // crdSource is one CRD file inside a module.
 type crdSource struct {
