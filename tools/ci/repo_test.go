@@ -28,7 +28,8 @@ var directCommands = map[string][]string{
 
 // Go modules the CI matrix does not build, with the job that does.
 var wrapperModules = map[string]string{
-	"tools/kube":     "built by `make kube-bins` in the envtest job",
+	"tools/kube":      "built by `make kube-bins` in the envtest job",
+	"tools/kube/node": "built by `make cluster-bins` for the local test cluster",
 	"tools/skaffold": "built by `make skaffold-render` in the skaffold job",
 }
 
