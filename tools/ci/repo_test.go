@@ -30,7 +30,7 @@ var directCommands = map[string][]string{
 var wrapperModules = map[string]string{
 	"tools/kube":      "built by `make kube-bins` in the envtest job",
 	"tools/kube/node": "built by `make cluster-bins` for the local test cluster",
-	"tools/skaffold": "built by `make skaffold-render` in the skaffold job",
+	"tools/skaffold":  "built by `make skaffold-render` in the skaffold job",
 }
 
 func repoRoot(t *testing.T) string {
