@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // proc is a process the harness started. It runs in its own process group,
@@ -59,12 +61,11 @@ func (b *bench) start(ctx context.Context, limit time.Duration, env []string, ar
 func (p *proc) wait() error {
 	<-p.done
 	defer p.cancel()
-	name := filepath.Base(p.cmd.Path)
-	if p.ctx.Err() != nil {
-		return fmt.Errorf("%s stopped: %w", name, context.Cause(p.ctx))
+	if err := context.Cause(p.ctx); err != nil {
+		return fmt.Errorf("%s stopped: %w", filepath.Base(p.cmd.Path), err)
 	}
 	if p.err != nil {
-		return fmt.Errorf("%s: %w", name, p.err)
+		return fmt.Errorf("%s: %w", filepath.Base(p.cmd.Path), p.err)
 	}
 	return nil
 }
@@ -100,11 +101,59 @@ func freePort() (string, error) {
 	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
 }
 
-// usage returns the CPU time (user + system) and the peak resident set
-// (VmHWM) of an exited process, as /usr/bin/time reports them: getrusage's
-// counters, which cover its whole life.
-func (p *proc) usage() (cpu time.Duration, peak int64) {
+// readProc returns a running process's CPU time, user + system in seconds
+// (/proc/<pid>/stat), and its peak resident set (VmHWM, /proc/<pid>/status).
+func readProc(pid int) (cpu float64, peak int64, err error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	stat, err := p.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	status, err := p.NewStatus()
+	if err == nil && status.VmHWM == 0 {
+		err = fmt.Errorf("process %d has no memory: it is exiting", pid)
+	}
+	return stat.CPUTime(), int64(status.VmHWM), err
+}
+
+// sample reads p every 100 ms until it exits. It returns the CPU used
+// between the first and the last reading over the time between them, which
+// leaves start-up out, and the peak RSS at the last.
+func sample(p *proc) (millicores float64, peak int64, err error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var cpu0, cpu1 float64
+	var t0, t1 time.Time
+	for {
+		select {
+		case <-p.done:
+			if !t1.After(t0) {
+				return 0, 0, fmt.Errorf("%s exited before it could be sampled twice", p.cmd.Path)
+			}
+			return 1000 * (cpu1 - cpu0) / t1.Sub(t0).Seconds(), peak, nil
+		case <-tick.C:
+			cpu, hwm, err := readProc(p.cmd.Process.Pid)
+			if err != nil {
+				continue // exiting: done is about to close
+			}
+			if t0.IsZero() {
+				cpu0, t0 = cpu, time.Now()
+			}
+			cpu1, t1, peak = cpu, time.Now(), hwm
+		}
+	}
+}
+
+// maxRSS returns an exited process's peak resident set as getrusage reports
+// it, as /usr/bin/time does. The kernel counts in it the harness's own
+// resident set at the fork, so a figure not above the harness's own peak
+// means only "at most".
+func (p *proc) maxRSS() (peak int64, atMost bool) {
 	<-p.done
-	ru := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss * 1024 // Maxrss is in kB on Linux
+	peak = p.cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024 // kB on Linux
+	_, self, err := readProc(os.Getpid())
+	return peak, err != nil || peak <= self
 }

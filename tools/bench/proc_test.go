@@ -87,19 +87,68 @@ func TestRecordShowsCommandsAsTheDocDoes(t *testing.T) {
 	}
 }
 
-// usage and wall cover the whole life of the process: here a sleep, then
-// a busy loop.
-func TestUsage(t *testing.T) {
+// A busy process with 50 MiB of its own and a sleeping one: CPU is sampled
+// over the run, the peak RSS seen; a process too short to be read twice is
+// an error.
+func TestSample(t *testing.T) {
 	b := newTestBench(t)
-	p, err := b.start(context.Background(), time.Minute, nil, "sh", "-c", "sleep 0.3; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done")
+	busy := "import time\nx = bytearray(50 << 20)\nt = time.time()\nwhile time.time() - t < 0.6: pass"
+	for _, tc := range []struct {
+		name     string
+		argv     []string
+		min, max float64 // millicores
+		peak     int64
+	}{
+		{"busy", []string{"python3", "-c", busy}, 1, 1100, 50 << 20},
+		{"asleep", []string{"sleep", "1"}, 0, 50, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := b.start(context.Background(), time.Minute, nil, tc.argv...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			millicores, peak, err := sample(p)
+			if err != nil || p.wait() != nil {
+				t.Fatal(err, p.wait())
+			}
+			if millicores < tc.min || millicores > tc.max || peak < tc.peak {
+				t.Errorf("%.0f millicores, peak %d bytes; want %v-%v millicores and %d bytes or more", millicores, peak, tc.min, tc.max, tc.peak)
+			}
+		})
+	}
+	p, err := b.start(context.Background(), time.Minute, nil, "true")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.wait(); err != nil {
-		t.Fatal(err)
+	if _, _, err := sample(p); err == nil || !strings.Contains(err.Error(), "exited before it could be sampled twice") {
+		t.Errorf("true: %v, want an error: it ends before the second reading", err)
 	}
-	cpu, peak := p.usage()
-	if p.wall < 300*time.Millisecond || cpu <= 0 || cpu > p.wall || peak < 1<<20 {
-		t.Errorf("cpu %v over %v, peak %d bytes; want some CPU within a wall of 300 ms or more, and more than 1 MiB", cpu, p.wall, peak)
+}
+
+// getrusage's peak of a small child is the harness's own at the fork:
+// reported as "at most". A child that grows past the harness is measured.
+func TestMaxRSS(t *testing.T) {
+	b := newTestBench(t)
+	for _, tc := range []struct {
+		name   string
+		argv   []string
+		atMost bool
+	}{
+		{"small", []string{"true"}, true},
+		{"200 MiB", []string{"python3", "-c", "x = bytearray(200 << 20)"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := b.start(context.Background(), time.Minute, nil, tc.argv...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.wait(); err != nil {
+				t.Fatal(err)
+			}
+			peak, atMost := p.maxRSS()
+			if atMost != tc.atMost || (!atMost && peak < 200<<20) || p.wall <= 0 {
+				t.Errorf("peak %d bytes, at most %v, wall %v; want at most %v", peak, atMost, p.wall, tc.atMost)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -117,15 +118,15 @@ func (b *bench) runRate(ctx context.Context, rate float64, loadgen bool) (rateRu
 	if err != nil {
 		return rateRun{}, err
 	}
-	if err := p.wait(); err != nil {
+	millicores, peak, serr := sample(p)
+	if err := errors.Join(p.wait(), serr); err != nil {
 		return rateRun{}, err
 	}
-	cpu, peak := p.usage()
 	at := c.arrivals()
 	if len(at) < warmups {
 		return rateRun{}, fmt.Errorf("%s: %d arrivals, fewer than its %d warm-up requests", argv[0], len(at), warmups)
 	}
-	return rateRun{judge(at[warmups:], rate, dur), 1000 * cpu.Seconds() / p.wall.Seconds(), peak}, nil
+	return rateRun{judge(at[warmups:], rate, dur), millicores, peak}, nil
 }
 
 // rateRows judges loadgen's rate beside fortio's at 10, 1,000 and 10,000

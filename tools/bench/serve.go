@@ -39,8 +39,9 @@ func (b *bench) serverRows(ctx context.Context) ([]row, error) {
 	servers := []*server{hello, bare, py}
 	for r := range rounds {
 		for i := range servers {
-			if err := b.serveRound(ctx, servers[(i+r)%len(servers)]); err != nil {
-				return nil, err
+			s := servers[(i+r)%len(servers)]
+			if err := b.serveRound(ctx, s); err != nil {
+				return nil, fmt.Errorf("%s: %w", s.name, err)
 			}
 		}
 	}
@@ -58,7 +59,7 @@ func (b *bench) serverRows(ctx context.Context) ([]row, error) {
 }
 
 // serveRound starts s, times it from exec to ready, loads it with fortio at
-// its highest rate over fixed connections, stops it and reads its peak RSS.
+// its highest rate over fixed connections, and reads its peak RSS.
 func (b *bench) serveRound(ctx context.Context, s *server) error {
 	port, err := freePort()
 	if err != nil {
@@ -70,9 +71,9 @@ func (b *bench) serveRound(ctx context.Context, s *server) error {
 	if err != nil {
 		return err
 	}
-	defer p.stop() // also when it failed; stop can be called twice
+	defer p.stop()
 	if err := waitReady(url+"readyz", t0); err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
+		return err
 	}
 	s.readyMS = append(s.readyMS, float64(time.Since(t0).Microseconds())/1000)
 
@@ -83,7 +84,7 @@ func (b *bench) serveRound(ctx context.Context, s *server) error {
 		return err
 	}
 	if err := f.wait(); err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
+		return err
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
@@ -93,8 +94,10 @@ func (b *bench) serveRound(ctx context.Context, s *server) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", out, err)
 	}
-	p.stop()
-	_, peak := p.usage()
+	_, peak, err := readProc(p.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
 	s.rps, s.peak = append(s.rps, rps), max(s.peak, peak)
 	return nil
 }
