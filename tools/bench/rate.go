@@ -149,21 +149,25 @@ func (b *bench) rateRows(ctx context.Context, chart chartLoadgen) ([]row, error)
 			return nil, err
 		}
 		runs[rate] = l
-		rows = append(rows, row{
-			fmt.Sprintf("loadgen at %s rps: requests in the run / target; worst of its %d 1-second windows (fortio beside)", fmtRate(rate), l.windows),
-			fmt.Sprintf("%d / %d = %.4f; %.2f%% off (fortio %.4f; %.2f%%)", l.counted, l.target, 1+l.overall(), 100*l.worst, 1+f.overall(), 100*f.worst),
-			"within 0.1%; within 1%", judged(math.Abs(l.overall()) <= 0.001 && l.worst <= 0.01)})
+		at := fmt.Sprintf("loadgen at %s rps", fmtRate(rate))
+		rows = append(rows,
+			row{at + ": requests in its span / target (fortio beside)",
+				fmt.Sprintf("%d / %d = %.4f (fortio %.4f)", l.counted, l.target, 1+l.overall(), 1+f.overall()),
+				"within 0.1%", judged(math.Abs(l.overall()) <= 0.001)},
+			row{fmt.Sprintf("%s: worst of %d 1-second windows (fortio beside)", at, l.windows),
+				fmt.Sprintf("%.2f%% off (fortio %.2f%%)", 100*l.worst, 100*f.worst), "within 1%", judged(l.worst <= 0.01)})
 	}
 	for _, u := range []struct {
 		rate      float64
 		which     string
 		resources corev1.ResourceList
-	}{{chart.RequestsPerSecond, "requests", chart.Resources.Requests}, {1000, "limits", chart.Resources.Limits}} {
+	}{{chart.RequestsPerSecond, "request", chart.Resources.Requests}, {1000, "limit", chart.Resources.Limits}} {
 		l, cpu, mem := runs[u.rate], u.resources.Cpu(), u.resources.Memory()
-		rows = append(rows, row{fmt.Sprintf("loadgen CPU; peak RSS, at %s rps", fmtRate(u.rate)),
-			fmt.Sprintf("%.0f millicores; %.1f MiB", l.millicores, float64(l.peak)/(1<<20)),
-			fmt.Sprintf("<= the chart's %s: %s; %s", u.which, cpu, mem),
-			judged(l.millicores <= float64(cpu.MilliValue()) && l.peak <= mem.Value())})
+		rows = append(rows,
+			row{fmt.Sprintf("loadgen CPU at %s rps", fmtRate(u.rate)), fmt.Sprintf("%.0f millicores", l.millicores),
+				fmt.Sprintf("<= the chart's %s, %s", u.which, cpu), judged(l.millicores <= float64(cpu.MilliValue()))},
+			row{fmt.Sprintf("loadgen peak RSS at %s rps", fmtRate(u.rate)), fmt.Sprintf("%.1f MiB", float64(l.peak)/(1<<20)),
+				fmt.Sprintf("<= the chart's %s, %s", u.which, mem), judged(l.peak <= mem.Value())})
 	}
 	return rows, nil
 }
