@@ -173,7 +173,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
 	done
 
 .PHONY: bench
-bench: build ## Measure what users feel (loadgen, helloserver, meshcheck) into docs/benchmarks.md (~4 min, loopback only).
+bench: build ## Measure what users feel (loadgen, helloserver, meshcheck) into docs/benchmarks.md (~3 min, loopback only).
 	cd tools && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/nethttp ./bench/nethttp
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/fortio fortio.org/fortio
 	cd tools/meshcheck && GOWORK=off $(GO) test -run '^$$' -bench BenchmarkLoadCheck -benchtime 1x -bench-inputs $(BIN)/bench-inputs .

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -30,4 +31,13 @@ func TestParseFortio(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzParseFortio(f *testing.F) {
+	f.Add([]byte(`{"ActualDuration":2000000000,"RetCodes":{"200":2000}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if rps, err := parseFortio(data); err == nil && (rps <= 0 || math.IsInf(rps, 0) || math.IsNaN(rps)) {
+			t.Errorf("%q: %v responses a second, without an error", data, rps)
+		}
+	})
 }
