@@ -216,8 +216,11 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
 	done
 
 .PHONY: bench
-bench: ## Issue 8 benchmarks -> docs/benchmarks.md (~10 min, loopback only). QUICK=1: ~2 min, report in the cache dir.
-	cd tools && GOWORK=off $(GO) run ./bench/cmd/bench -repo $(CURDIR) $(if $(filter 1,$(QUICK)),-quick)
+bench: build ## Measure what users feel (loadgen, helloserver, meshcheck) into docs/benchmarks.md (~3 min, loopback only).
+	cd tools && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/nethttp ./bench/nethttp
+	cd tools && GOWORK=off $(GO) build -o $(BIN)/fortio fortio.org/fortio
+	cd tools/meshcheck && GOWORK=off $(GO) test -run '^$$' -bench BenchmarkLoadCheck -benchtime 1x -bench-inputs $(BIN)/bench-inputs .
+	cd tools && GOWORK=off $(GO) run ./bench -repo $(CURDIR)
 
 SMOKE_NAMESPACE ?= asm-ready
 SMOKE_MIN       ?= 100

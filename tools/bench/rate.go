@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// counter answers every request and records when each arrived, so the rate
+// is judged where users see it: at the server.
+type counter struct {
+	start time.Time
+	mu    sync.Mutex
+	at    []time.Duration // since start
+}
+
+func (c *counter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	t := time.Since(c.start)
+	c.mu.Lock()
+	c.at = append(c.at, t)
+	c.mu.Unlock()
+	_, _ = io.WriteString(w, "Hello World!")
+}
+
+// arrivals returns the arrival times in order.
+func (c *counter) arrivals() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slices.Sort(c.at)
+	return c.at
+}
+
+// accuracy is how a run of rate requests a second for dur arrived.
+type accuracy struct {
+	counted, target int     // arrivals in the run's span; rate × dur
+	windows         int     // whole 1-second windows in the span
+	worst           float64 // largest |count/rate - 1| of those windows
+}
+
+func (a accuracy) overall() float64 { return float64(a.counted)/float64(a.target) - 1 }
+
+// judge counts arrivals (in order) against rate over dur. The span and its
+// 1-second windows start half a request interval before the first arrival:
+// a request a little early or late then still falls in the window it was due
+// in (at 10 rps, windows starting at the first arrival would let 1 ms of
+// jitter move a request across every boundary).
+func judge(at []time.Duration, rate float64, dur time.Duration) accuracy {
+	a := accuracy{target: int(math.Round(rate * dur.Seconds())), windows: int(dur / time.Second), worst: 1}
+	if len(at) == 0 {
+		return a
+	}
+	from := at[0] - time.Duration(float64(time.Second)/rate/2)
+	counts := make([]int, a.windows)
+	for _, t := range at {
+		if t-from >= dur {
+			break
+		}
+		a.counted++
+		if k := int((t - from) / time.Second); k < a.windows {
+			counts[k]++
+		}
+	}
+	a.worst = 0
+	for _, n := range counts {
+		a.worst = max(a.worst, math.Abs(float64(n)/rate-1))
+	}
+	return a
+}
+
+// rateRun is one client's run at a rate: where its requests arrived, and
+// its CPU and peak memory while it ran.
+type rateRun struct {
+	accuracy
+	millicores float64
+	peak       int64
+}
+
+// runRate runs loadgen, or else fortio in its paced mode, at rate against
+// a fresh counting server: for 20 s below 100 rps, so the windows hold more
+// than a handful of requests, else 10 s. fortio's connections are closed
+// loops, each sending rate/conns requests a second, so each has 2 ms per
+// request: far more than a loopback answer takes. Each connection sends
+// one warm-up request before the run: those first arrivals are left out.
+func (b *bench) runRate(ctx context.Context, rate float64, loadgen bool) (rateRun, error) {
+	dur := 10 * time.Second
+	if rate < 100 {
+		dur = 20 * time.Second
+	}
+	c := &counter{start: time.Now()}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	admin, err := freePort()
+	if err != nil {
+		return rateRun{}, err
+	}
+	conns := max(1, int(rate/500))
+	warmups := conns
+	env, argv := []string(nil), []string{b.path("fortio"), "load", "-quiet", "-uniform",
+		"-qps", fmtRate(rate), "-t", dur.String(), "-c", strconv.Itoa(conns), srv.URL + "/"}
+	if loadgen {
+		warmups = 0
+		env = []string{"SERVER_ADDR=" + srv.URL + "/", "REQUESTS_PER_SECOND=" + fmtRate(rate), "DURATION=" + dur.String(), "PORT=" + admin}
+		argv = []string{b.path("loadgen")}
+	}
+	p, err := b.start(ctx, dur+30*time.Second, env, argv...)
+	if err != nil {
+		return rateRun{}, err
+	}
+	millicores, peak, serr := sample(p)
+	if err := errors.Join(p.wait(), serr); err != nil {
+		return rateRun{}, err
+	}
+	at := c.arrivals()
+	if len(at) < warmups {
+		return rateRun{}, fmt.Errorf("%s: %d arrivals, fewer than its %d warm-up requests", argv[0], len(at), warmups)
+	}
+	return rateRun{judge(at[warmups:], rate, dur), millicores, peak}, nil
+}
+
+// rateRows judges loadgen's rate beside fortio's at 10, 1,000 and 10,000
+// rps and at the chart's rate, and its CPU and memory at the chart's rate
+// against the chart's requests and at 1,000 rps against its limits.
+func (b *bench) rateRows(ctx context.Context, chart chartLoadgen) ([]row, error) {
+	rates := []float64{10, 1000, 10000}
+	if !slices.Contains(rates, chart.RequestsPerSecond) {
+		rates = append([]float64{chart.RequestsPerSecond}, rates...)
+	}
+	var rows []row
+	runs := map[float64]rateRun{}
+	for _, rate := range rates {
+		l, err := b.runRate(ctx, rate, true)
+		if err != nil {
+			return nil, err
+		}
+		f, err := b.runRate(ctx, rate, false)
+		if err != nil {
+			return nil, err
+		}
+		runs[rate] = l
+		at := fmt.Sprintf("loadgen at %s rps", fmtRate(rate))
+		rows = append(rows,
+			row{at + ": requests in its span / target (fortio beside)",
+				fmt.Sprintf("%d / %d = %.4f (fortio %.4f)", l.counted, l.target, 1+l.overall(), 1+f.overall()),
+				"within 0.1%", judged(math.Abs(l.overall()) <= 0.001)},
+			row{fmt.Sprintf("%s: worst of %d 1-second windows (fortio beside)", at, l.windows),
+				fmt.Sprintf("%.2f%% off (fortio %.2f%%)", 100*l.worst, 100*f.worst), "within 1%", judged(l.worst <= 0.01)})
+	}
+	for _, u := range []struct {
+		rate      float64
+		which     string
+		resources corev1.ResourceList
+	}{{chart.RequestsPerSecond, "request", chart.Resources.Requests}, {1000, "limit", chart.Resources.Limits}} {
+		l, cpu, mem := runs[u.rate], u.resources.Cpu(), u.resources.Memory()
+		rows = append(rows,
+			row{fmt.Sprintf("loadgen CPU at %s rps", fmtRate(u.rate)), fmt.Sprintf("%.0f millicores", l.millicores),
+				fmt.Sprintf("<= the chart's %s, %s", u.which, cpu), judged(l.millicores <= float64(cpu.MilliValue()))},
+			row{fmt.Sprintf("loadgen peak RSS at %s rps", fmtRate(u.rate)), fmt.Sprintf("%.1f MiB", float64(l.peak)/(1<<20)),
+				fmt.Sprintf("<= the chart's %s, %s", u.which, mem), judged(l.peak <= mem.Value())})
+	}
+	return rows, nil
+}
+
+func fmtRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }
+
+// chartLoadgen is what the chart sets for loadgen that the benchmark
+// measures against: its rate, and its CPU and memory requests and limits
+// (one not set reads as 0, and its row as not met).
+type chartLoadgen struct {
+	RequestsPerSecond float64                     `json:"requestsPerSecond"`
+	Resources         corev1.ResourceRequirements `json:"resources"`
+}
+
+func readChart(path string) (chartLoadgen, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return chartLoadgen{}, err
+	}
+	var values struct {
+		Loadgen chartLoadgen `json:"loadgen"`
+	}
+	if err := yaml.Unmarshal(data, &values); err != nil {
+		return chartLoadgen{}, fmt.Errorf("%s: %w", path, err)
+	}
+	l := values.Loadgen
+	if l.RequestsPerSecond <= 0 {
+		return l, fmt.Errorf("%s: loadgen.requestsPerSecond is %v: set the chart's rate, a number > 0", path, l.RequestsPerSecond)
+	}
+	return l, nil
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The servers run in rounds; each round starts every server afresh, in an
+// order rotated by one each round, so slow moments of a shared machine fall
+// on each in turn.
+const (
+	rounds      = 5
+	loadFor     = 4 * time.Second
+	connections = 16
+)
+
+// server is one of the servers compared, and its figures, a value a round.
+// Each listens on $PORT and answers every GET, /readyz too, with 200.
+type server struct {
+	name         string
+	argv         []string
+	readyMS, rps []float64 // exec to the first /readyz 200; 200 responses a second
+	peak         int64     // the highest peak RSS of any round
+}
+
+// serverRows compares helloserver with a bare net/http server and the
+// tutorial's Python server.
+func (b *bench) serverRows(ctx context.Context) ([]row, error) {
+	hello := &server{name: "helloserver", argv: []string{b.path("helloserver")}}
+	bare := &server{name: "nethttp", argv: []string{b.path("nethttp")}}
+	py := &server{name: "python", argv: []string{"python3", filepath.Join(b.repo, "tools/bench/server.py")}}
+	servers := []*server{hello, bare, py}
+	for r := range rounds {
+		for i := range servers {
+			s := servers[(i+r)%len(servers)]
+			if err := b.serveRound(ctx, s); err != nil {
+				return nil, fmt.Errorf("%s: %w", s.name, err)
+			}
+		}
+	}
+	return []row{
+		{fmt.Sprintf("helloserver peak RSS after load, worst of %d rounds (bare net/http beside)", rounds),
+			fmt.Sprintf("%.1f MB (bare %.1f MB)", float64(hello.peak)/1e6, float64(bare.peak)/1e6), "< 20 MB", judged(hello.peak < 20e6)},
+		{fmt.Sprintf("helloserver exec to first /readyz 200, median of %d (bare net/http beside)", rounds),
+			fmt.Sprintf("%.1f ms (bare %.1f ms)", median(hello.readyMS), median(bare.readyMS)), "< 100 ms", judged(median(hello.readyMS) < 100)},
+		{fmt.Sprintf("helloserver req/s / the tutorial's Python server's, medians of %d (fortio, %d connections)", rounds, connections),
+			fmt.Sprintf("%.1fx (%.0f / %.0f)", median(hello.rps)/median(py.rps), median(hello.rps), median(py.rps)),
+			">= 8x", judged(median(hello.rps) >= 8*median(py.rps))},
+		{"helloserver req/s / bare net/http's, same rounds",
+			fmt.Sprintf("%.2f (%.0f / %.0f)", median(hello.rps)/median(bare.rps), median(hello.rps), median(bare.rps)), "reported", "-"},
+	}, nil
+}
+
+// serveRound starts s, times it from exec to ready, loads it with fortio at
+// its highest rate over fixed connections, and reads its peak RSS.
+func (b *bench) serveRound(ctx context.Context, s *server) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	url := "http://127.0.0.1:" + port + "/"
+	t0 := time.Now()
+	p, err := b.start(ctx, time.Minute, []string{"PORT=" + port}, s.argv...)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	if err := waitReady(url+"readyz", t0); err != nil {
+		return err
+	}
+	s.readyMS = append(s.readyMS, float64(time.Since(t0).Microseconds())/1000)
+
+	out := filepath.Join(b.tmp, "fortio-"+s.name+".json")
+	f, err := b.start(ctx, loadFor+30*time.Second, nil, b.path("fortio"), "load", "-quiet",
+		"-qps", "0", "-c", fmt.Sprint(connections), "-t", loadFor.String(), "-json", out, url)
+	if err != nil {
+		return err
+	}
+	if err := f.wait(); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	rps, err := parseFortio(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", out, err)
+	}
+	_, peak, err := readProc(p.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	s.rps, s.peak = append(s.rps, rps), max(s.peak, peak)
+	return nil
+}
+
+// waitReady polls url every millisecond from t0 until it answers 200, for
+// at most 5 s.
+func waitReady(url string, t0 time.Time) error {
+	client := &http.Client{Timeout: time.Second}
+	for time.Since(t0) < 5*time.Second {
+		if resp, err := client.Get(url); err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return fmt.Errorf("%s did not answer 200 within 5s", url)
+}
+
+// parseFortio returns the 200 responses a second from fortio's -json output.
+func parseFortio(data []byte) (float64, error) {
+	var r struct {
+		ActualDuration int64 // nanoseconds
+		RetCodes       map[string]int64
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return 0, fmt.Errorf("not fortio's JSON: %w", err)
+	}
+	if r.ActualDuration <= 0 {
+		return 0, fmt.Errorf("ActualDuration %d is not a positive number of nanoseconds", r.ActualDuration)
+	}
+	if r.RetCodes["200"] == 0 {
+		return 0, errors.New(`no 200 responses in RetCodes: the server answered nothing right`)
+	}
+	return float64(r.RetCodes["200"]) / time.Duration(r.ActualDuration).Seconds(), nil
+}
