@@ -27,7 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/asm-ready/asm-ready/tools/internal/render"
 )
@@ -339,8 +338,11 @@ func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string,
 	}, entries)
 }
 
+// imageLine matches a container's image in a YAML render.
+var imageLine = regexp.MustCompile(`(?m)^\s*(?:- )?image: *["']?([^"'\s]+)`)
+
 // ImageRefs returns, per service, every image reference overlays/local and
-// the chart's default render use (hooks included), read from the renders.
+// the chart's default render use (hooks included).
 func ImageRefs(repo string) (map[string][]string, error) {
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified // the overlay's sortOptions decide, as in `kustomize build`
@@ -360,57 +362,29 @@ func ImageRefs(repo string) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := []string{string(overlay), r.Manifest}
+	docs := string(overlay) + "\n" + r.Manifest
 	for _, h := range r.Hooks {
-		docs = append(docs, h.Manifest)
+		docs += "\n" + h.Manifest
 	}
 	refs := map[string][]string{}
-	for _, doc := range docs {
-		for _, part := range strings.Split(doc, "\n---") {
-			var obj any
-			if err := sigsyaml.Unmarshal([]byte(part), &obj); err != nil {
-				return nil, err
-			}
-			for _, ref := range containerImages(obj) {
-				svc := ref[strings.LastIndex(ref, "/")+1:]
-				svc, _, _ = strings.Cut(svc, ":")
-				svc, _, _ = strings.Cut(svc, "@")
-				if _, err := os.Stat(filepath.Join(repo, "services", svc, "Dockerfile")); err != nil {
-					return nil, fmt.Errorf("image %s: no services/%s/Dockerfile to build it from", ref, svc)
-				}
-				if strings.Contains(ref, "@") {
-					return nil, fmt.Errorf("image %s is pinned by digest: a locally built image cannot match it", ref)
-				}
-				if !slices.Contains(refs[svc], ref) {
-					refs[svc] = append(refs[svc], ref)
-				}
-			}
+	for _, m := range imageLine.FindAllStringSubmatch(docs, -1) {
+		ref := m[1]
+		svc, _, _ := strings.Cut(ref[strings.LastIndex(ref, "/")+1:], ":")
+		svc, _, _ = strings.Cut(svc, "@")
+		if _, err := os.Stat(filepath.Join(repo, "services", svc, "Dockerfile")); err != nil {
+			return nil, fmt.Errorf("image %s: no services/%s/Dockerfile to build it from", ref, svc)
+		}
+		if strings.Contains(ref, "@") {
+			return nil, fmt.Errorf("image %s is pinned by digest: a locally built image cannot match it", ref)
+		}
+		if !slices.Contains(refs[svc], ref) {
+			refs[svc] = append(refs[svc], ref)
 		}
 	}
 	if len(refs) == 0 {
 		return nil, errors.New("no container image in overlays/local or the chart")
 	}
 	return refs, nil
-}
-
-// containerImages returns the image of every container in a decoded object.
-func containerImages(v any) []string {
-	var out []string
-	switch t := v.(type) {
-	case map[string]any:
-		for k, c := range t {
-			if img, ok := c.(string); ok && k == "image" {
-				out = append(out, img)
-			} else {
-				out = append(out, containerImages(c)...)
-			}
-		}
-	case []any:
-		for _, c := range t {
-			out = append(out, containerImages(c)...)
-		}
-	}
-	return out
 }
 
 // stop ends a process the node started: SIGTERM, then SIGKILL.
