@@ -53,7 +53,7 @@ var confFS embed.FS
 // Node is the test node of this machine.
 type Node struct {
 	Repo    string    // repository root
-	Cache   string    // ASM_READY_CACHE: binaries, BuildKit's cache, the lock
+	Cache   string    // ASM_READY_CACHE: binaries and BuildKit's cache
 	State   string    // DefaultState unless a test says otherwise
 	Log     io.Writer // progress lines
 	bin     map[string]string
@@ -110,12 +110,11 @@ func (n *Node) logf(format string, args ...any) {
 }
 
 // Lock waits until no other cluster command runs on this machine; call the
-// returned function to release. The lock is an flock, so a crash frees it.
+// returned function to release. It is an flock on the state directory's
+// parent: one lock per machine whatever the cache, no file of its own, and
+// freed by a crash.
 func (n *Node) Lock(ctx context.Context) (func(), error) {
-	if err := os.MkdirAll(n.Cache, 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(n.Cache, "cluster.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.Open(filepath.Dir(n.State))
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +128,7 @@ func (n *Node) Lock(ctx context.Context) (func(), error) {
 			return nil, err
 		}
 		if !said {
-			n.logf("waiting for another cluster command to finish (lock %s)", f.Name())
+			n.logf("waiting for another cluster command to finish (flock on %s)", f.Name())
 		}
 		select {
 		case <-ctx.Done():
