@@ -200,10 +200,12 @@ func dockerfileImages(path string) ([]string, error) {
 // reference: a Go builder from this machine's toolchain, the distroless
 // stand-in, and BuildKit's Dockerfile frontend.
 func (n *Node) baseImages(ctx context.Context, work string, services []string) (map[string]string, error) {
-	goroot, goversion, err := goEnv(ctx)
-	if err != nil {
-		return nil, err
+	out, err := exec.CommandContext(ctx, "go", "env", "GOROOT", "GOVERSION", "GOMODCACHE").Output()
+	goenv := strings.Fields(string(out))
+	if err != nil || len(goenv) != 3 {
+		return nil, fmt.Errorf("go env: %v (the builder image is made of the local Go toolchain)", err)
 	}
+	goroot, goversion := goenv[0], goenv[1]
 	want := map[string]string{}
 	for _, svc := range services {
 		refs, err := dockerfileImages(filepath.Join(n.Repo, "services", svc, "Dockerfile"))
@@ -216,7 +218,7 @@ func (n *Node) baseImages(ctx context.Context, work string, services []string) (
 			}
 		}
 	}
-	builder, err := n.builderImage(ctx, work, goroot, goversion, services)
+	builder, err := n.builderImage(ctx, work, goroot, goversion, goenv[2], services)
 	if err != nil {
 		return nil, err
 	}
@@ -270,20 +272,11 @@ func standIn(ref, goversion string) (string, error) {
 	return "", fmt.Errorf("no locally made image stands in for %s (known: golang:<local Go version>[-*], */distroless/static*, docker/dockerfile:*)", ref)
 }
 
-// goEnv returns GOROOT and GOVERSION of the go command on PATH.
-func goEnv(ctx context.Context) (goroot, version string, err error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOROOT", "GOVERSION").Output()
-	if f := strings.Fields(string(out)); err == nil && len(f) == 2 {
-		return f[0], f[1], nil
-	}
-	return "", "", fmt.Errorf("go env GOROOT GOVERSION: %v (the builder image is made of the local Go toolchain)", err)
-}
-
 // builderImage is the stand-in for golang:<version>-bookworm: a shell
 // (Debian's busybox-static), the local Go toolchain, and a module cache with
 // exactly the modules the services download, with GOPROXY=off so the
 // Dockerfiles' `go mod download` is served from it.
-func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string, services []string) (v1.Image, error) {
+func (n *Node) builderImage(ctx context.Context, work, goroot, goversion, modcache string, services []string) (v1.Image, error) {
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
 		return nil, errors.New("busybox not found: install Debian's busybox-static (the builder image's shell)")
@@ -294,10 +287,6 @@ func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string,
 		if _, err := os.Stat(filepath.Join(goroot, d)); err == nil {
 			entries = append(entries, entry{name: "usr/local/go/" + d, src: filepath.Join(goroot, d)})
 		}
-	}
-	modcache, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		return nil, err
 	}
 	files := sets.New[string]()
 	for _, svc := range services {
@@ -322,9 +311,8 @@ func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string,
 			files.Insert(m.Info, m.GoMod, m.Zip, m.Ziphash)
 		}
 	}
-	root := strings.TrimSpace(string(modcache))
 	for _, f := range sets.List(files) {
-		rel, err := filepath.Rel(root, f)
+		rel, err := filepath.Rel(modcache, f)
 		if err != nil || f == "" {
 			continue
 		}
