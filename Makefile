@@ -66,7 +66,7 @@ run: build ## Run helloserver and loadgen (RPS=5) together; Ctrl-C stops both.
 	PORT=$(PORT) LOADGEN_PORT=$(LOADGEN_PORT) RPS=$(RPS) BIN=$(BIN) ./scripts/run.sh
 
 .PHONY: test
-test: lint check-render helm-lint chart-package tools kube-bins test-go validate skaffold-render meshcheck-report ## Run every test the repository has (the CI command).
+test: lint check-render helm-lint chart-package tools test-go validate skaffold-render meshcheck-report e2e-local ## Run every test the repository has (the CI command; root, for the test node).
 
 .PHONY: test-go
 test-go: ## go test (with -race) in every module, each on its own.
@@ -175,15 +175,11 @@ skaffold-render: $(SKAFFOLD) ## skaffold render (offline, metrics off, private H
 	    $(SKAFFOLD) render --offline=true --digest-source=tag $$prof > $(BIN)/skaffold-$$p.yaml; \
 	done
 
-.PHONY: kube-bins
-kube-bins: ## Build kube-apiserver, kube-controller-manager and etcd into $(ASM_READY_CACHE)/kube (once; cold ~10 min, 2.7 GB).
-	tools/kube/build.sh --control-plane
-
 # The single-node test cluster (tools/cluster/README.md). Needs root; the
 # cluster command runs from the repository root, where it finds go.work.
 CLUSTER := $(BIN)/cluster
 CMD     ?=
-.PHONY: cluster-bins cluster-cmd cluster-up cluster-down images cluster-run cluster-test
+.PHONY: cluster-bins cluster-cmd cluster-up cluster-down images image-refs cluster-run cluster-test
 cluster-bins: ## Build every binary the test cluster runs into $(ASM_READY_CACHE) (once; cold ~40 CPU-min).
 	tools/kube/build.sh
 cluster-cmd:
@@ -195,15 +191,23 @@ cluster-down: cluster-cmd ## Tear the test cluster down and put the host back as
 	$(CLUSTER) down
 images: cluster-cmd ## Build both service images from their Dockerfiles (BuildKit, nothing fetched) into the running test cluster.
 	$(CLUSTER) images
+image-refs: cluster-cmd ## Print each service and every image name overlays/local and the chart give it (what images and e2e.yaml build).
+	@$(CLUSTER) refs
 cluster-run: cluster-bins cluster-cmd ## Run CMD with KUBECONFIG on a fresh test cluster with both images, then tear it down.
 	$(if $(strip $(CMD)),,$(error cluster-run: set CMD, e.g. make cluster-run CMD='go test ./...'))
 	$(CLUSTER) run -images -- $(CMD)
 cluster-test: cluster-bins ## The test cluster's own test (root): a restricted pod through CoreDNS and a Service; two runs leave the host unchanged.
 	cd tools && GOWORK=off $(GO) test -tags cluster -count=1 -v -run TestNode ./cluster/
 
-.PHONY: e2e
-e2e: kube-bins ## The envtest suite: chart and overlays applied to a real kube-apiserver.
-	cd tools && GOWORK=off $(GO) test $(TESTFLAGS) ./e2e/...
+# The e2e suite (tools/e2e/README.md) against any cluster: KUBECONFIG, both
+# images loaded, kubectl on PATH; E2E_NODE_EXEC when the node is not this
+# machine (kind: E2E_NODE_EXEC='docker exec <cluster>-control-plane').
+E2E_TIMEOUT ?= 15m
+.PHONY: e2e e2e-local
+e2e: ## The e2e suite against the cluster KUBECONFIG names (both images loaded; see tools/e2e/README.md).
+	cd tools && GOWORK=off $(GO) test -tags e2e -count=1 -v -parallel 16 -timeout $(E2E_TIMEOUT) ./e2e/
+e2e-local: cluster-bins cluster-cmd ## make e2e on a fresh local test node with both images, always torn down (root).
+	$(CLUSTER) run -images -- $(MAKE) e2e
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
@@ -221,14 +225,6 @@ bench: build ## Measure what users feel (loadgen, helloserver, meshcheck) into d
 	cd tools && GOWORK=off $(GO) build -o $(BIN)/fortio fortio.org/fortio
 	cd tools/meshcheck && GOWORK=off $(GO) test -run '^$$' -bench BenchmarkLoadCheck -benchtime 1x -bench-inputs $(BIN)/bench-inputs .
 	cd tools && GOWORK=off $(GO) run ./bench -repo $(CURDIR)
-
-SMOKE_NAMESPACE ?= asm-ready
-SMOKE_MIN       ?= 100
-SMOKE_TIMEOUT   ?= 3m
-.PHONY: smoke
-smoke: ## kind e2e: follow loadgen's log; pass once SMOKE_MIN requests succeeded, fail on any failure or after SMOKE_TIMEOUT.
-	cd tools && GOWORK=off $(GO) run ./ci/cmd/loadgen-smoke -min-requests $(SMOKE_MIN) -timeout $(SMOKE_TIMEOUT) -- \
-	  kubectl -n $(SMOKE_NAMESPACE) logs --follow deploy/loadgenerator -c main
 
 .PHONY: clean
 clean: ## Remove build output.

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"text/template"
 	"time"
+
+	"github.com/moby/sys/mount"
 )
 
 // The node's names and addresses. Pods and Services live in the benchmarking
@@ -51,7 +53,7 @@ var confFS embed.FS
 // Node is the test node of this machine.
 type Node struct {
 	Repo    string    // repository root
-	Cache   string    // ASM_READY_CACHE: binaries, BuildKit's cache, the lock
+	Cache   string    // ASM_READY_CACHE: binaries and BuildKit's cache
 	State   string    // DefaultState unless a test says otherwise
 	Log     io.Writer // progress lines
 	bin     map[string]string
@@ -61,13 +63,13 @@ type Node struct {
 
 // binaries are what the node runs; tools/kube/build.sh builds them.
 var binaries = []string{
-	"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+	"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl",
 	"containerd", "containerd-shim-runc-v2", "ctr", "runc", "bridge", "host-local", "loopback", "portmap",
 	"coredns", "pause", "buildkitd", "buildctl", "dockerfile-frontend",
 }
 
 // New finds the binaries (in the directories `tools/kube/build.sh
-// --print-all` names) and checks that this process may change the host.
+// --print` names) and checks that this process may change the host.
 // Down and Running work without the binaries; Up and Images do not.
 func New(repo string, log io.Writer) (*Node, error) {
 	if os.Geteuid() != 0 {
@@ -81,9 +83,9 @@ func New(repo string, log io.Writer) (*Node, error) {
 		}
 		cache = filepath.Join(home, "asm-ready")
 	}
-	out, err := exec.Command(filepath.Join(repo, "tools/kube/build.sh"), "--print-all").Output()
+	out, err := exec.Command(filepath.Join(repo, "tools/kube/build.sh"), "--print").Output()
 	if err != nil {
-		return nil, fmt.Errorf("tools/kube/build.sh --print-all in %s: %w", repo, err)
+		return nil, fmt.Errorf("tools/kube/build.sh --print in %s: %w", repo, err)
 	}
 	n := &Node{Repo: repo, Cache: cache, State: DefaultState, Log: log, bin: map[string]string{}}
 	dirs := strings.Fields(string(out))
@@ -108,12 +110,11 @@ func (n *Node) logf(format string, args ...any) {
 }
 
 // Lock waits until no other cluster command runs on this machine; call the
-// returned function to release. The lock is an flock, so a crash frees it.
+// returned function to release. It is an flock on the state directory's
+// parent: one lock per machine whatever the cache, no file of its own, and
+// freed by a crash.
 func (n *Node) Lock(ctx context.Context) (func(), error) {
-	if err := os.MkdirAll(n.Cache, 0o755); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(filepath.Join(n.Cache, "cluster.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.Open(filepath.Dir(n.State))
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func (n *Node) Lock(ctx context.Context) (func(), error) {
 			return nil, err
 		}
 		if !said {
-			n.logf("waiting for another cluster command to finish (lock %s)", f.Name())
+			n.logf("waiting for another cluster command to finish (flock on %s)", f.Name())
 		}
 		select {
 		case <-ctx.Done():
@@ -150,8 +151,8 @@ func (n *Node) Up(ctx context.Context, owner int) (err error) {
 		return n.missing
 	}
 	if Running() {
-		rec, _ := readRecord(filepath.Join(n.State, "host.json"))
-		if rec == nil || rec.Owner == 0 || alive(rec.Owner) {
+		rec, err := readRecord(filepath.Join(n.State, "host.json"))
+		if err != nil || rec.Owner == 0 || alive(rec.Owner) {
 			return errors.New("a test node is already up: run `make cluster-down` first")
 		}
 		n.logf("tearing down the node of run %d, which ended without it", rec.Owner)
@@ -213,7 +214,9 @@ func (n *Node) Down() error {
 	}
 	n.procs = nil
 	errs = append(errs, killAll(5*time.Second))
-	errs = append(errs, unmountUnder(n.State, n.buildkitRoot()))
+	// Mounts, deepest first: kubelet's bind mount of its root, volumes,
+	// network namespaces, the containers' and BuildKit's overlay roots.
+	errs = append(errs, mount.RecursiveUnmount(n.State), mount.RecursiveUnmount(n.buildkitRoot()))
 	errs = append(errs, removeCgroups(), removeNetwork())
 	rec, err := readRecord(filepath.Join(n.State, "host.json"))
 	switch {
@@ -254,7 +257,8 @@ func (n *Node) Run(ctx context.Context, images bool, cmd []string) error {
 		}
 		c := exec.CommandContext(ctx, cmd[0], cmd[1:]...)
 		c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
-		c.Env = append(os.Environ(), "KUBECONFIG="+n.Kubeconfig())
+		// The node's kubectl first on PATH: the version of its API server.
+		c.Env = append(os.Environ(), "KUBECONFIG="+n.Kubeconfig(), "PATH="+filepath.Dir(n.bin["kubectl"])+":"+os.Getenv("PATH"))
 		c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
 		c.WaitDelay = 10 * time.Second
 		return c.Run()
@@ -264,6 +268,10 @@ func (n *Node) Run(ctx context.Context, images bool, cmd []string) error {
 
 // writeConfigs renders conf/ into the state directory.
 func (n *Node) writeConfigs() error {
+	t, err := template.New("").Option("missingkey=error").ParseFS(confFS, "conf/*")
+	if err != nil {
+		return err
+	}
 	data := map[string]any{
 		"State": n.State, "NodeName": NodeName, "NodeIP": nodeIP, "PodCIDR": PodCIDR, "ServiceCIDR": ServiceCIDR, "DNSIP": DNSServiceIP,
 		"Bridge": bridgeName, "Cgroup": cgroupName, "GuardTable": guardTable, "Contained": contained,
@@ -275,25 +283,13 @@ func (n *Node) writeConfigs() error {
 		"cni.conflist": "cni/10-asm-ready.conflist", "kubelet.yaml": "kubelet.yaml",
 		"kube-proxy.yaml": "kube-proxy.yaml", "guard.nft": "guard.nft", "coredns.yaml": "coredns.yaml",
 	} {
-		b, err := renderConf(src, data)
-		if err != nil {
+		var b bytes.Buffer
+		if err := t.ExecuteTemplate(&b, src, data); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(n.State, dst), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(n.State, dst), b.Bytes(), 0o600); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func renderConf(name string, data any) ([]byte, error) {
-	t, err := template.New(name).Option("missingkey=error").ParseFS(confFS, "conf/"+name)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		return nil, fmt.Errorf("conf/%s: %w", name, err)
-	}
-	return buf.Bytes(), nil
 }

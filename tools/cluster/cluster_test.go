@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/keyutil"
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -86,8 +87,8 @@ func TestPKI(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat(filepath.Join(dir, "service-account.pub")); err != nil {
-		t.Error(err)
+	if keys, err := keyutil.PublicKeysFromFile(filepath.Join(dir, "service-account.key")); err != nil || len(keys) != 1 {
+		t.Errorf("service-account.key: %d public keys, %v; want the signing key's", len(keys), err)
 	}
 }
 

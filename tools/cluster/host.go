@@ -13,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/moby/sys/mount"
 )
 
 // sysctls are every kernel setting the node changes: IP forwarding and
@@ -95,22 +93,19 @@ func restoreHost(rec *hostRecord) []error {
 
 func writeRecord(path string, rec *hostRecord) error {
 	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
+	if err == nil {
+		err = os.WriteFile(path, b, 0o600)
 	}
-	return os.WriteFile(path, b, 0o600)
+	return err
 }
 
 func readRecord(path string) (*hostRecord, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	rec := &hostRecord{}
-	if err := json.Unmarshal(b, rec); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, rec)
 	}
-	return rec, nil
+	return rec, err
 }
 
 // listNFTTables returns "family name" for every nftables table.
@@ -307,17 +302,6 @@ func removeCgroups() error {
 				errs = append(errs, err)
 			}
 		}
-	}
-	return errors.Join(errs...)
-}
-
-// unmountUnder detaches every mount at or below the given directories
-// (kubelet's bind mount of its root, pod volumes, network namespaces, the
-// containers' overlay roots), deepest first.
-func unmountUnder(dirs ...string) error {
-	var errs []error
-	for _, d := range dirs {
-		errs = append(errs, mount.RecursiveUnmount(d))
 	}
 	return errors.Join(errs...)
 }

@@ -27,7 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/asm-ready/asm-ready/tools/internal/render"
 )
@@ -201,10 +200,12 @@ func dockerfileImages(path string) ([]string, error) {
 // reference: a Go builder from this machine's toolchain, the distroless
 // stand-in, and BuildKit's Dockerfile frontend.
 func (n *Node) baseImages(ctx context.Context, work string, services []string) (map[string]string, error) {
-	goroot, goversion, err := goEnv(ctx)
-	if err != nil {
-		return nil, err
+	out, err := exec.CommandContext(ctx, "go", "env", "GOROOT", "GOVERSION", "GOMODCACHE").Output()
+	goenv := strings.Fields(string(out))
+	if err != nil || len(goenv) != 3 {
+		return nil, fmt.Errorf("go env: %v (the builder image is made of the local Go toolchain)", err)
 	}
+	goroot, goversion := goenv[0], goenv[1]
 	want := map[string]string{}
 	for _, svc := range services {
 		refs, err := dockerfileImages(filepath.Join(n.Repo, "services", svc, "Dockerfile"))
@@ -217,7 +218,7 @@ func (n *Node) baseImages(ctx context.Context, work string, services []string) (
 			}
 		}
 	}
-	builder, err := n.builderImage(ctx, work, goroot, goversion, services)
+	builder, err := n.builderImage(ctx, work, goroot, goversion, goenv[2], services)
 	if err != nil {
 		return nil, err
 	}
@@ -271,20 +272,11 @@ func standIn(ref, goversion string) (string, error) {
 	return "", fmt.Errorf("no locally made image stands in for %s (known: golang:<local Go version>[-*], */distroless/static*, docker/dockerfile:*)", ref)
 }
 
-// goEnv returns GOROOT and GOVERSION of the go command on PATH.
-func goEnv(ctx context.Context) (goroot, version string, err error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOROOT", "GOVERSION").Output()
-	if f := strings.Fields(string(out)); err == nil && len(f) == 2 {
-		return f[0], f[1], nil
-	}
-	return "", "", fmt.Errorf("go env GOROOT GOVERSION: %v (the builder image is made of the local Go toolchain)", err)
-}
-
 // builderImage is the stand-in for golang:<version>-bookworm: a shell
 // (Debian's busybox-static), the local Go toolchain, and a module cache with
 // exactly the modules the services download, with GOPROXY=off so the
 // Dockerfiles' `go mod download` is served from it.
-func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string, services []string) (v1.Image, error) {
+func (n *Node) builderImage(ctx context.Context, work, goroot, goversion, modcache string, services []string) (v1.Image, error) {
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
 		return nil, errors.New("busybox not found: install Debian's busybox-static (the builder image's shell)")
@@ -295,10 +287,6 @@ func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string,
 		if _, err := os.Stat(filepath.Join(goroot, d)); err == nil {
 			entries = append(entries, entry{name: "usr/local/go/" + d, src: filepath.Join(goroot, d)})
 		}
-	}
-	modcache, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		return nil, err
 	}
 	files := sets.New[string]()
 	for _, svc := range services {
@@ -323,9 +311,8 @@ func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string,
 			files.Insert(m.Info, m.GoMod, m.Zip, m.Ziphash)
 		}
 	}
-	root := strings.TrimSpace(string(modcache))
 	for _, f := range sets.List(files) {
-		rel, err := filepath.Rel(root, f)
+		rel, err := filepath.Rel(modcache, f)
 		if err != nil || f == "" {
 			continue
 		}
@@ -339,8 +326,11 @@ func (n *Node) builderImage(ctx context.Context, work, goroot, goversion string,
 	}, entries)
 }
 
+// imageLine matches a container's image in a YAML render.
+var imageLine = regexp.MustCompile(`(?m)^\s*(?:- )?image: *["']?([^"'\s]+)`)
+
 // ImageRefs returns, per service, every image reference overlays/local and
-// the chart's default render use (hooks included), read from the renders.
+// the chart's default render use (hooks included).
 func ImageRefs(repo string) (map[string][]string, error) {
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified // the overlay's sortOptions decide, as in `kustomize build`
@@ -360,57 +350,29 @@ func ImageRefs(repo string) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := []string{string(overlay), r.Manifest}
+	docs := string(overlay) + "\n" + r.Manifest
 	for _, h := range r.Hooks {
-		docs = append(docs, h.Manifest)
+		docs += "\n" + h.Manifest
 	}
 	refs := map[string][]string{}
-	for _, doc := range docs {
-		for _, part := range strings.Split(doc, "\n---") {
-			var obj any
-			if err := sigsyaml.Unmarshal([]byte(part), &obj); err != nil {
-				return nil, err
-			}
-			for _, ref := range containerImages(obj) {
-				svc := ref[strings.LastIndex(ref, "/")+1:]
-				svc, _, _ = strings.Cut(svc, ":")
-				svc, _, _ = strings.Cut(svc, "@")
-				if _, err := os.Stat(filepath.Join(repo, "services", svc, "Dockerfile")); err != nil {
-					return nil, fmt.Errorf("image %s: no services/%s/Dockerfile to build it from", ref, svc)
-				}
-				if strings.Contains(ref, "@") {
-					return nil, fmt.Errorf("image %s is pinned by digest: a locally built image cannot match it", ref)
-				}
-				if !slices.Contains(refs[svc], ref) {
-					refs[svc] = append(refs[svc], ref)
-				}
-			}
+	for _, m := range imageLine.FindAllStringSubmatch(docs, -1) {
+		ref := m[1]
+		svc, _, _ := strings.Cut(ref[strings.LastIndex(ref, "/")+1:], ":")
+		svc, _, _ = strings.Cut(svc, "@")
+		if _, err := os.Stat(filepath.Join(repo, "services", svc, "Dockerfile")); err != nil {
+			return nil, fmt.Errorf("image %s: no services/%s/Dockerfile to build it from", ref, svc)
+		}
+		if strings.Contains(ref, "@") {
+			return nil, fmt.Errorf("image %s is pinned by digest: a locally built image cannot match it", ref)
+		}
+		if !slices.Contains(refs[svc], ref) {
+			refs[svc] = append(refs[svc], ref)
 		}
 	}
 	if len(refs) == 0 {
 		return nil, errors.New("no container image in overlays/local or the chart")
 	}
 	return refs, nil
-}
-
-// containerImages returns the image of every container in a decoded object.
-func containerImages(v any) []string {
-	var out []string
-	switch t := v.(type) {
-	case map[string]any:
-		for k, c := range t {
-			if img, ok := c.(string); ok && k == "image" {
-				out = append(out, img)
-			} else {
-				out = append(out, containerImages(c)...)
-			}
-		}
-	case []any:
-		for _, c := range t {
-			out = append(out, containerImages(c)...)
-		}
-	}
-	return out
 }
 
 // stop ends a process the node started: SIGTERM, then SIGKILL.

@@ -3,9 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,18 +13,10 @@ import (
 	"syscall"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -117,7 +107,7 @@ func (n *Node) startNode(ctx context.Context) error {
 		"--kubelet-certificate-authority="+pki+"/ca.crt", "--kubelet-preferred-address-types=InternalIP",
 		"--kubelet-client-certificate="+pki+"/apiserver-kubelet-client.crt", "--kubelet-client-key="+pki+"/apiserver-kubelet-client.key",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file="+pki+"/service-account.pub", "--service-account-signing-key-file="+pki+"/service-account.key"); err != nil {
+		"--service-account-key-file="+pki+"/service-account.key", "--service-account-signing-key-file="+pki+"/service-account.key"); err != nil {
 		return err
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", n.Kubeconfig())
@@ -162,12 +152,8 @@ func (n *Node) startNode(ctx context.Context) error {
 	if _, err := n.start("kube-proxy", "--config="+s+"/kube-proxy.yaml"); err != nil {
 		return err
 	}
-	manifest, err := os.ReadFile(filepath.Join(s, "coredns.yaml"))
-	if err != nil {
+	if err := n.run(ctx, "kubectl", "--kubeconfig="+n.Kubeconfig(), "--cache-dir="+s+"/kubectl", "apply", "--server-side", "-f", s+"/coredns.yaml"); err != nil {
 		return err
-	}
-	if err := applyManifest(ctx, cfg, manifest); err != nil {
-		return fmt.Errorf("apply CoreDNS: %w", err)
 	}
 	if err := n.waitFor(ctx, "node "+NodeName+" Ready", 2*time.Minute, func(ctx context.Context) bool {
 		node, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
@@ -185,63 +171,23 @@ func (n *Node) startNode(ctx context.Context) error {
 	}
 	return n.waitFor(ctx, "CoreDNS available", 2*time.Minute, func(ctx context.Context) bool {
 		d, err := cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
-		return err == nil && deploymentAvailable(d)
+		return err == nil && d.Status.ObservedGeneration >= d.Generation && d.Status.AvailableReplicas >= 1
 	})
 }
 
-func deploymentAvailable(d *appsv1.Deployment) bool {
-	return d.Status.ObservedGeneration >= d.Generation && d.Status.AvailableReplicas >= 1 &&
-		d.Status.UpdatedReplicas == d.Status.Replicas
-}
-
-// ctr runs containerd's client against the node's containerd, in the
-// namespace the CRI (and so kubelet) uses.
-func (n *Node) ctr(ctx context.Context, args ...string) error {
-	out, err := exec.CommandContext(ctx, n.bin["ctr"], append([]string{
-		"--address", filepath.Join(n.State, "containerd.sock"), "--namespace", "k8s.io"}, args...)...).CombinedOutput()
+// run runs one of the node's binaries to completion; its output is in the error.
+func (n *Node) run(ctx context.Context, name string, args ...string) error {
+	out, err := exec.CommandContext(ctx, n.bin[name], args...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("ctr %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
 	}
 	return nil
 }
 
 // importImage loads an image archive (docker save or OCI format) into the
-// node, under the names the archive carries.
+// node, under the names the archive carries, in the namespace the CRI (and
+// so kubelet) uses.
 func (n *Node) importImage(ctx context.Context, archive string) error {
-	return n.ctr(ctx, "images", "import", "--platform", "linux/amd64", archive)
-}
-
-// applyManifest server-side applies every object of a multi-document YAML.
-func applyManifest(ctx context.Context, cfg *rest.Config, manifest []byte) error {
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := dec.Decode(&obj.Object); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		gvk := obj.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err != nil {
-			return err
-		}
-		_, err = dyn.Resource(m.Resource).Namespace(obj.GetNamespace()).Apply(ctx, obj.GetName(), obj,
-			metav1.ApplyOptions{FieldManager: "asm-ready-cluster", Force: true})
-		if err != nil {
-			return fmt.Errorf("%s %s: %w", gvk.Kind, obj.GetName(), err)
-		}
-	}
+	return n.run(ctx, "ctr", "--address", filepath.Join(n.State, "containerd.sock"), "--namespace", "k8s.io",
+		"images", "import", "--platform", "linux/amd64", archive)
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds, from pinned Go modules, every binary the repository runs Kubernetes
-# with, into a cache directory outside the repository:
+# Builds, from pinned Go modules, every binary the test node (tools/cluster)
+# runs, into a cache directory outside the repository:
 #
-#   kube/<KUBE_VERSION>/  from go.mod: etcd, kube-apiserver and
-#                         kube-controller-manager (the envtest control plane,
-#                         tools/e2e), kube-scheduler, kubelet and kube-proxy
+#   kube/<KUBE_VERSION>/  from go.mod: etcd, kube-apiserver,
+#                         kube-controller-manager, kube-scheduler, kubelet,
+#                         kube-proxy and kubectl
 #   node/<key>/           from node/go.mod: containerd, containerd-shim-runc-v2,
 #                         ctr, runc, the CNI plugins bridge, host-local, loopback
 #                         and portmap, CoreDNS (node/coredns), buildkitd,
@@ -12,10 +12,8 @@
 #                         (tools/cluster/pause). <key> is a hash of everything
 #                         they are built from, so a change rebuilds them.
 #
-#   tools/kube/build.sh                  build what is missing (the test node, tools/cluster)
-#   tools/kube/build.sh --control-plane  only etcd, kube-apiserver, kube-controller-manager
-#   tools/kube/build.sh --print          print the kube directory (KUBEBUILDER_ASSETS)
-#   tools/kube/build.sh --print-all      print both directories, one a line
+#   tools/kube/build.sh          build what is missing
+#   tools/kube/build.sh --print  print both directories, one a line
 #
 # Cache: ${ASM_READY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/asm-ready}/
 # The two modules build side by side (two `go build`s share the cores); a
@@ -42,13 +40,10 @@ node_key=$(cat "$here/node/go.mod" "$here/node/go.sum" "$here/node/coredns/main.
 	"$tools/cluster/pause/main.go" | sha256sum | cut -c1-16)
 node_out=$cache_root/node/$node_key
 
-node=true
 case ${1:-} in
---print) echo "$kube_out"; exit 0 ;;
---print-all) printf '%s\n%s\n' "$kube_out" "$node_out"; exit 0 ;;
---control-plane) node=false ;;
+--print) printf '%s\n%s\n' "$kube_out" "$node_out"; exit 0 ;;
 "") ;;
-*) echo "build.sh: unknown argument '$1'; allowed: none, --control-plane, --print or --print-all" >&2; exit 2 ;;
+*) echo "build.sh: unknown argument '$1'; allowed: none or --print" >&2; exit 2 ;;
 esac
 
 # gitVersion is what `kubectl version` and Helm's Capabilities.KubeVersion
@@ -65,19 +60,14 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 	kube_ldflags+=" -X '$pkg.gitCommit=module-$KUBE_VERSION'"
 done
 
-# name|package|the --version output that proves the binary is current
+# name|package|version argument|the first line it prints when current
 kube_targets=(
-	"etcd|go.etcd.io/etcd/server/v3|etcd Version: $ETCD_VERSION"
-	"kube-apiserver|k8s.io/kubernetes/cmd/kube-apiserver|Kubernetes $KUBE_VERSION"
-	"kube-controller-manager|k8s.io/kubernetes/cmd/kube-controller-manager|Kubernetes $KUBE_VERSION"
+	"etcd|go.etcd.io/etcd/server/v3|--version|etcd Version: $ETCD_VERSION"
+	"kubectl|k8s.io/kubernetes/cmd/kubectl|version --client|Client Version: $KUBE_VERSION"
 )
-if $node; then
-	kube_targets+=(
-		"kube-scheduler|k8s.io/kubernetes/cmd/kube-scheduler|Kubernetes $KUBE_VERSION"
-		"kubelet|k8s.io/kubernetes/cmd/kubelet|Kubernetes $KUBE_VERSION"
-		"kube-proxy|k8s.io/kubernetes/cmd/kube-proxy|Kubernetes $KUBE_VERSION"
-	)
-fi
+for name in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
+	kube_targets+=("$name|k8s.io/kubernetes/cmd/$name|--version|Kubernetes $KUBE_VERSION")
+done
 
 timer=()
 if [[ -x /usr/bin/time ]]; then
@@ -97,16 +87,17 @@ gobuild() {
 		-tags "$tags" -ldflags "-s -w $ldflags" -o "$out/" "$@"
 }
 
-first_line() { "$@" 2>&1 | head -n1; }
+# first_line BIN ARGS: the first line BIN prints (ARGS split on spaces).
+first_line() { "$1" $2 2>&1 | head -n1; }
 
 build_kube() {
-	local tmp pkgs=() t name pkg want
+	local tmp pkgs=() t name pkg args want
 	mkdir -p "$kube_out"
 	tmp=$(mktemp -d "$kube_out/.build.XXXXXX")
 	trap 'rm -rf "$tmp"' RETURN
 	for t in "${kube_targets[@]}"; do
-		IFS='|' read -r name pkg want <<<"$t"
-		if [[ -x $kube_out/$name && $(first_line "$kube_out/$name" --version) == "$want" ]]; then
+		IFS='|' read -r name pkg args want <<<"$t"
+		if [[ -x $kube_out/$name && $(first_line "$kube_out/$name" "$args") == "$want" ]]; then
 			echo "$name: current ($want) in $kube_out"
 		else
 			pkgs+=("$pkg")
@@ -117,10 +108,10 @@ build_kube() {
 	gobuild "$here" "$tmp" 0 "" "$kube_ldflags" "${pkgs[@]}"
 	[[ ! -e $tmp/server ]] || mv "$tmp/server" "$tmp/etcd"
 	for t in "${kube_targets[@]}"; do
-		IFS='|' read -r name pkg want <<<"$t"
+		IFS='|' read -r name pkg args want <<<"$t"
 		[[ -e $tmp/$name ]] || continue
-		if [[ $(first_line "$tmp/$name" --version) != "$want" ]]; then
-			echo "build.sh: $name reports '$(first_line "$tmp/$name" --version)', want '$want'" >&2
+		if [[ $(first_line "$tmp/$name" "$args") != "$want" ]]; then
+			echo "build.sh: $name reports '$(first_line "$tmp/$name" "$args")', want '$want'" >&2
 			return 1
 		fi
 		# Rename into place: an interrupted build never leaves a half binary.
@@ -175,12 +166,9 @@ build_node() {
 	for b in "${node_bins[@]}"; do mv -f "$tmp/$b" "$node_out/$b"; done
 }
 
-pids=()
-build_kube & pids+=($!)
-if $node; then build_node & pids+=($!); fi
+build_kube & kube_pid=$!
+build_node & node_pid=$!
 rc=0
-for p in "${pids[@]}"; do wait "$p" || rc=1; done
-[[ $rc == 0 ]] || exit 1
-echo "KUBEBUILDER_ASSETS=$kube_out"
-$node && echo "node binaries: $node_out"
-exit 0
+wait "$kube_pid" || rc=1
+wait "$node_pid" || rc=1
+exit $rc

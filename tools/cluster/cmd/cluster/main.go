@@ -1,11 +1,12 @@
 // Command cluster runs the repository's single-node test cluster (package
-// tools/cluster) on this machine. It needs root.
+// tools/cluster) on this machine, from the repository root. All but refs
+// need root.
 //
 //	cluster up                      bring the node up; print its KUBECONFIG
 //	cluster images                  build the service images and import them
 //	cluster down                    tear it down (also a crashed run's leftovers)
-//	cluster status                  exit 0 and print KUBECONFIG when a node is up
 //	cluster run [-images] -- CMD    up, CMD with KUBECONFIG set, down always
+//	cluster refs                    print each service and its image names
 package main
 
 import (
@@ -13,105 +14,88 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/asm-ready/asm-ready/tools/cluster"
 )
 
-func main() { os.Exit(run()) }
+const usage = "usage: cluster up|images|down|refs|run [-images] -- CMD [ARG...]"
 
-func run() int {
+func main() {
 	// SIGINT and SIGTERM cancel the work in progress; teardown still runs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: cluster up|images|down|status|run [-images] -- CMD [ARG...]")
-		return 2
+	if len(os.Args) < 2 || !slices.Contains([]string{"up", "images", "down", "refs", "run"}, os.Args[1]) {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
 	}
 	verb := os.Args[1]
 	fs := flag.NewFlagSet("cluster "+verb, flag.ContinueOnError)
 	images := fs.Bool("images", false, "run: build and import the service images before CMD")
-	timeout := fs.Duration("timeout", 10*time.Minute, "up, images: give up after this long")
 	if err := fs.Parse(os.Args[2:]); err != nil {
-		return 2
+		os.Exit(2)
 	}
-	fail := func(err error) int {
+	err := do(ctx, verb, *images, fs.Args())
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.ExitCode() > 0:
+		os.Exit(exit.ExitCode()) // run: CMD's status
+	case err != nil:
 		fmt.Fprintf(os.Stderr, "cluster %s: %v\n", verb, err)
-		return 1
+		os.Exit(1)
 	}
-	repo, err := findRepo()
+}
+
+func do(ctx context.Context, verb string, images bool, args []string) error {
+	repo, err := os.Getwd()
 	if err != nil {
-		return fail(err)
+		return err
+	}
+	if _, err := os.Stat("go.work"); err != nil {
+		return fmt.Errorf("no go.work in %s: run from the repository root", repo)
+	}
+	if verb == "refs" {
+		refs, err := cluster.ImageRefs(repo)
+		for _, svc := range slices.Sorted(maps.Keys(refs)) {
+			fmt.Println(svc, strings.Join(refs[svc], " "))
+		}
+		return err
 	}
 	n, err := cluster.New(repo, os.Stderr)
 	if err != nil {
-		return fail(err)
-	}
-	if verb == "status" {
-		if !cluster.Running() {
-			fmt.Println("no test node is up")
-			return 1
-		}
-		fmt.Println("KUBECONFIG=" + n.Kubeconfig())
-		return 0
+		return err
 	}
 	if verb == "run" {
-		if fs.NArg() == 0 {
-			return fail(errors.New("no command: cluster run [-images] -- CMD [ARG...]"))
+		if len(args) == 0 {
+			return errors.New("no command: " + usage)
 		}
-		err := n.Run(ctx, *images, fs.Args())
-		if exit := (*exec.ExitError)(nil); errors.As(err, &exit) && exit.ExitCode() > 0 {
-			return exit.ExitCode()
-		} else if err != nil {
-			return fail(err)
-		}
-		return 0
+		return n.Run(ctx, images, args)
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	unlock, err := n.Lock(ctx)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	defer unlock()
 	switch verb {
 	case "up":
-		err = n.Up(ctx, 0)
-		if err == nil {
-			fmt.Println("KUBECONFIG=" + n.Kubeconfig())
+		if err := n.Up(ctx, 0); err != nil {
+			return err
 		}
+		fmt.Println("KUBECONFIG=" + n.Kubeconfig())
+		return nil
 	case "images":
-		err = n.Images(ctx)
+		return n.Images(ctx)
 	case "down":
-		err = n.Down()
-	default:
-		fmt.Fprintf(os.Stderr, "cluster: unknown command %q; allowed: up, images, down, status, run\n", verb)
-		return 2
+		return n.Down()
 	}
-	if err != nil {
-		return fail(err)
-	}
-	return 0
-}
-
-// findRepo returns the nearest directory at or above the working directory
-// that holds go.work: the repository root.
-func findRepo() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
-			return d, nil
-		}
-		if d == filepath.Dir(d) {
-			return "", fmt.Errorf("no go.work at or above %s: run from inside the repository", dir)
-		}
-	}
+	return nil
 }
