@@ -12,6 +12,7 @@ tool (
 
 require (
 	github.com/google/go-containerregistry v0.22.1
+	github.com/moby/patternmatcher v0.6.1
 	github.com/moby/sys/mount v0.3.5
 	github.com/prometheus/common v0.72.0
 	github.com/prometheus/procfs v0.22.0

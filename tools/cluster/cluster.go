@@ -261,10 +261,24 @@ func (n *Node) Run(ctx context.Context, images bool, cmd []string) error {
 		c.Env = append(os.Environ(), "KUBECONFIG="+n.Kubeconfig(), "PATH="+filepath.Dir(n.bin["kubectl"])+":"+os.Getenv("PATH"))
 		c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
 		c.WaitDelay = 10 * time.Second
-		return c.Run()
+		err := c.Run()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() > 0 {
+			return CommandFailed(exit.ExitCode())
+		}
+		return err
 	}()
-	return errors.Join(runErr, n.Down())
+	if err := n.Down(); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
 }
+
+// CommandFailed is the non-zero exit status of Run's command, told apart
+// from the node's own errors (which may also come from a failed program).
+type CommandFailed int
+
+func (c CommandFailed) Error() string { return fmt.Sprintf("command exited with status %d", int(c)) }
 
 // writeConfigs renders conf/ into the state directory.
 func (n *Node) writeConfigs() error {

@@ -129,7 +129,11 @@ func (n *Node) Images(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	n.logf("images %v built and imported in %s", refs, time.Since(start).Round(100*time.Millisecond))
+	var all []string
+	for _, svc := range slices.Sorted(maps.Keys(refs)) {
+		all = append(all, refs[svc]...)
+	}
+	n.logf("images %s built and imported in %s", strings.Join(all, ", "), time.Since(start).Round(100*time.Millisecond))
 	return nil
 }
 

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"os/signal"
 	"slices"
 	"strings"
@@ -43,10 +42,10 @@ func main() {
 		os.Exit(2)
 	}
 	err := do(ctx, verb, *images, fs.Args())
-	var exit *exec.ExitError
+	var status cluster.CommandFailed
 	switch {
-	case errors.As(err, &exit) && exit.ExitCode() > 0:
-		os.Exit(exit.ExitCode()) // run: CMD's status
+	case errors.As(err, &status) && err == error(status):
+		os.Exit(int(status)) // run: CMD's status, the node torn down
 	case err != nil:
 		fmt.Fprintf(os.Stderr, "cluster %s: %v\n", verb, err)
 		os.Exit(1)
