@@ -45,7 +45,7 @@ endif
 
 .PHONY: help
 help: ## List the targets.
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: ## Build bin/helloserver, bin/loadgen and bin/meshcheck.
@@ -65,8 +65,11 @@ build-go: ## go build ./... in every module, each on its own (MODULES="dir ..." 
 run: build ## Run helloserver and loadgen (RPS=5) together; Ctrl-C stops both.
 	PORT=$(PORT) LOADGEN_PORT=$(LOADGEN_PORT) RPS=$(RPS) BIN=$(BIN) ./scripts/run.sh
 
+.PHONY: check
+check: lint test-go check-render helm-lint meshcheck-report ## The inner loop: lint, unit tests, render drift, chart lint, meshcheck on the renders.
+
 .PHONY: test
-test: lint check-render helm-lint chart-package tools test-go validate skaffold-render meshcheck-report e2e-local ## Run every test the repository has (the CI command; root, for the test node).
+test: check chart-package tools validate skaffold-render e2e-local ## make check, then kubeconform, skaffold render and the e2e on a local test node (the CI command; root).
 
 .PHONY: test-go
 test-go: ## go test (with -race) in every module, each on its own.
@@ -182,7 +185,7 @@ CMD     ?=
 .PHONY: cluster-bins cluster-cmd cluster-up cluster-down images image-refs cluster-run cluster-test
 cluster-bins: ## Build every binary the test cluster runs into $(ASM_READY_CACHE) (once; cold ~40 CPU-min).
 	tools/kube/build.sh
-cluster-cmd:
+cluster-cmd: ## Build bin/cluster, the test cluster's command (what the cluster-* targets run).
 	@mkdir -p $(BIN)
 	GOWORK=off $(GO) build -C tools -o $(CLUSTER) ./cluster/cmd/cluster
 cluster-up: cluster-bins cluster-cmd ## Bring the test cluster up (root); prints its KUBECONFIG.

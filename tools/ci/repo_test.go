@@ -5,7 +5,9 @@ package ci
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -310,5 +312,57 @@ func TestDependabotCoversRepository(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Error(p)
+	}
+}
+
+// undocumented returns the targets of the Makefile in dir that `make help`
+// does not list. File targets (paths) are not commands and are left out.
+func undocumented(t *testing.T, dir string) []string {
+	t.Helper()
+	targets, err := maketargets.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("make", "-s", "help")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MFLAGS=")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("make help in %s: %v", dir, err)
+	}
+	listed := map[string]bool{}
+	for line := range strings.Lines(string(out)) {
+		if f := strings.Fields(line); len(f) > 0 {
+			listed[f[0]] = true
+		}
+	}
+	var missing []string
+	for name := range targets {
+		if !strings.Contains(name, "/") && !listed[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+// `make help` is how a user finds a target: it must list every one.
+func TestMakeHelpListsEveryTarget(t *testing.T) {
+	root := repoRoot(t)
+	if missing := undocumented(t, root); len(missing) > 0 {
+		t.Errorf("make help does not list %v: give each a `## description`", missing)
+	}
+	// The same check fails on a target without a description.
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bad := append(makefile, "\n.PHONY: undocumented-2\nundocumented-2:\n\t@true\n"...)
+	if err := os.WriteFile(filepath.Join(dir, "Makefile"), bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if missing := undocumented(t, dir); !slices.Equal(missing, []string{"undocumented-2"}) {
+		t.Errorf("a target without ## was reported as %v, want [undocumented-2]", missing)
 	}
 }
