@@ -181,12 +181,7 @@ func runCheck(ctx context.Context, environ map[string]string, stdout, stderr io.
 		return configError(stderr, err)
 	}
 	start := time.Now()
-	attempts, err := check.Run(ctx, check.Options{
-		URL:        cfg.URL,
-		ExpectBody: cfg.ExpectBody,
-		Timeout:    cfg.CheckTimeout,
-		UserAgent:  userAgent(),
-	})
+	attempts, err := check.Run(ctx, check.Options{CheckConfig: cfg, UserAgent: userAgent()})
 	if err != nil {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 1

@@ -8,16 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/asm-ready/asm-ready/services/loadgen/config"
 )
 
-// Options configure a check. Zero durations other than Timeout take the
-// defaults noted.
+// Options configure a check: what `loadgen check` is configured with,
+// and the pacing of its attempts. Zero durations take the defaults noted.
 type Options struct {
-	URL            *url.URL
-	ExpectBody     string
-	Timeout        time.Duration // overall
+	config.CheckConfig
 	AttemptTimeout time.Duration // per attempt; 5s
 	MinBackoff     time.Duration // first wait between attempts, doubling; 100ms
 	MaxBackoff     time.Duration // 2s
@@ -35,12 +34,12 @@ func Matches(body, expect string) bool {
 }
 
 // Run checks until it passes, returning the number of attempts, or until
-// Timeout, returning a one-line error that describes the last attempt.
+// CheckTimeout, returning a one-line error that describes the last attempt.
 func Run(ctx context.Context, o Options) (int, error) {
 	o.AttemptTimeout = orDefault(o.AttemptTimeout, 5*time.Second)
 	backoff := orDefault(o.MinBackoff, 100*time.Millisecond)
 	o.MaxBackoff = orDefault(o.MaxBackoff, 2*time.Second)
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	var last string
 	for n := 1; ; n++ {
@@ -61,7 +60,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 		select {
 		case <-ctx.Done():
 			return n, fmt.Errorf("check failed: GET %s did not return 200 with body %q within %s (%d attempts); last: %s",
-				o.URL.Redacted(), o.ExpectBody, o.Timeout, n, last)
+				o.URL.Redacted(), o.ExpectBody, o.CheckTimeout, n, last)
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, o.MaxBackoff)
