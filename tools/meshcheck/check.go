@@ -242,15 +242,12 @@ func (c *checker) match(groups map[string]*selectorGroup, workloads []*workload)
 				candidates, first = ws, false
 			}
 		}
-	next:
+		sel := labels.SelectorFromValidatedSet(g.sel)
 		for _, w := range candidates {
-			for k, v := range g.sel {
-				if got, ok := w.meta.Labels[k]; !ok || got != v {
-					continue next
-				}
+			if sel.Matches(labels.Set(w.meta.Labels)) {
+				g.workloads = append(g.workloads, w)
+				w.groups = append(w.groups, g)
 			}
-			g.workloads = append(g.workloads, w)
-			w.groups = append(w.groups, g)
 		}
 	}
 	for _, w := range workloads { // groups in input order, for stable messages
