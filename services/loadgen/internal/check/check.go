@@ -13,15 +13,18 @@ import (
 	"github.com/asm-ready/asm-ready/services/loadgen/config"
 )
 
-// Options configure a check: what `loadgen check` is configured with,
-// and the pacing of its attempts. Zero durations take the defaults noted.
+// Options configure a check: what `loadgen check` is configured with.
 type Options struct {
 	config.CheckConfig
-	AttemptTimeout time.Duration // per attempt; 5s
-	MinBackoff     time.Duration // first wait between attempts, doubling; 100ms
-	MaxBackoff     time.Duration // 2s
+	AttemptTimeout time.Duration // per attempt; 0: 5s
 	UserAgent      string
 }
+
+// The wait between attempts starts at minBackoff and doubles up to maxBackoff.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 2 * time.Second
+)
 
 // showBody bounds how much of a wrong body the failure line quotes.
 const showBody = 200
@@ -36,9 +39,10 @@ func Matches(body, expect string) bool {
 // Run checks until it passes, returning the number of attempts, or until
 // CheckTimeout, returning a one-line error that describes the last attempt.
 func Run(ctx context.Context, o Options) (int, error) {
-	o.AttemptTimeout = orDefault(o.AttemptTimeout, 5*time.Second)
-	backoff := orDefault(o.MinBackoff, 100*time.Millisecond)
-	o.MaxBackoff = orDefault(o.MaxBackoff, 2*time.Second)
+	if o.AttemptTimeout == 0 {
+		o.AttemptTimeout = 5 * time.Second
+	}
+	backoff := minBackoff
 	ctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	var last string
@@ -63,15 +67,8 @@ func Run(ctx context.Context, o Options) (int, error) {
 				o.URL.Redacted(), o.ExpectBody, o.CheckTimeout, n, last)
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, o.MaxBackoff)
+		backoff = min(backoff*2, maxBackoff)
 	}
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // client does not follow redirects: a 3xx is an answer, not the expected one.

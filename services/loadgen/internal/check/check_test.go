@@ -25,7 +25,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 
 func testOpts(t *testing.T, u string) Options {
 	return Options{CheckConfig: config.CheckConfig{URL: mustURL(t, u), ExpectBody: "Hello World!", CheckTimeout: 10 * time.Second},
-		AttemptTimeout: 500 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+		AttemptTimeout: 500 * time.Millisecond}
 }
 
 func TestSuccess(t *testing.T) {
