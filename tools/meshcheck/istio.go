@@ -2,6 +2,7 @@ package meshcheck
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -204,13 +205,11 @@ func namespacePlane(l map[string]string) (sidecar, ambient bool, conflict []stri
 	return sidecar, ambient, conflict
 }
 
+// hasIstioProxy reports a pod injected already: an istio-proxy container
+// with a real image ("auto" is the gateway chart's placeholder that the
+// injector fills in).
 func hasIstioProxy(spec *corev1.PodSpec) bool {
-	for _, cs := range [][]corev1.Container{spec.Containers, spec.InitContainers} {
-		for _, c := range cs {
-			if c.Name == "istio-proxy" && c.Image != "auto" {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(podContainers(spec), func(c container) bool {
+		return c.Name == "istio-proxy" && c.Image != "auto"
+	})
 }
