@@ -122,18 +122,10 @@ func runLoad(ctx context.Context, environ map[string]string, stdout, stderr io.W
 
 	var draining atomic.Bool
 	r := runner.New(runner.Options{
-		URL:             cfg.URL,
-		Rate:            cfg.RequestsPerSecond,
-		Max:             cfg.MaxMode,
-		Duration:        cfg.Duration,
-		MaxInFlight:     cfg.MaxInFlight,
-		RequestTimeout:  cfg.RequestTimeout,
-		LateTolerance:   cfg.LateTolerance,
-		ReportInterval:  cfg.ReportInterval,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		UserAgent:       userAgent(),
-		Logger:          log,
-		OnDraining:      func() { draining.Store(true) },
+		Config:     cfg,
+		UserAgent:  userAgent(),
+		Logger:     log,
+		OnDraining: func() { draining.Store(true) },
 	})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -189,12 +181,7 @@ func runCheck(ctx context.Context, environ map[string]string, stdout, stderr io.
 		return configError(stderr, err)
 	}
 	start := time.Now()
-	attempts, err := check.Run(ctx, check.Options{
-		URL:        cfg.URL,
-		ExpectBody: cfg.ExpectBody,
-		Timeout:    cfg.CheckTimeout,
-		UserAgent:  userAgent(),
-	})
+	attempts, err := check.Run(ctx, check.Options{CheckConfig: cfg, UserAgent: userAgent()})
 	if err != nil {
 		fmt.Fprintf(stderr, "loadgen: %v\n", err)
 		return 1

@@ -242,15 +242,12 @@ func (c *checker) match(groups map[string]*selectorGroup, workloads []*workload)
 				candidates, first = ws, false
 			}
 		}
-	next:
+		sel := labels.SelectorFromValidatedSet(g.sel)
 		for _, w := range candidates {
-			for k, v := range g.sel {
-				if got, ok := w.meta.Labels[k]; !ok || got != v {
-					continue next
-				}
+			if sel.Matches(labels.Set(w.meta.Labels)) {
+				g.workloads = append(g.workloads, w)
+				w.groups = append(w.groups, g)
 			}
-			g.workloads = append(g.workloads, w)
-			w.groups = append(w.groups, g)
 		}
 	}
 	for _, w := range workloads { // groups in input order, for stable messages
@@ -277,10 +274,7 @@ func (c *checker) meshMode(namespaces []*Object) bool {
 		c.report.Mesh, c.report.MeshReason = true, "--mesh"
 	case MeshAuto:
 		for _, ns := range namespaces {
-			_, inj := ns.Labels[labelInjection]
-			_, rev := ns.Labels[labelRev]
-			_, dp := ns.Labels[labelDataplaneMode]
-			if (inj || rev || dp) && !neverInjected[ns.Name] {
+			if hasMeshLabel(ns.Labels) && !neverInjected[ns.Name] {
 				c.report.Mesh, c.report.MeshReason = true, fmt.Sprintf("Namespace %s has an injection label", ns.Name)
 				break
 			}
@@ -426,31 +420,31 @@ func (c *checker) checkService(s *service) {
 		}
 
 		// Protocol selection.
-		res := ResolveProtocol(p)
+		proto := ResolveProtocol(p)
 		switch {
-		case external && res.Protocol.opaque():
-			how := "resolves to " + string(res.Protocol)
-			if res.Protocol == ProtoUnsupported {
+		case external && proto.opaque():
+			how := "resolves to " + string(proto)
+			if proto == ProtoUnsupported {
 				how = "names no protocol (Istio sniffs it)"
 			}
 			c.emit(o, RuleExternalNamePort, at(), fmt.Sprintf("%s of ExternalName Service %s %s: every sidecar then sends all otherwise unmatched TCP traffic to port %d to %s", desc, o.Name, how, p.Port, spec.ExternalName))
 		case external: // IST0150 replaces IST0118 for ExternalName Services
-		case res.Protocol == ProtoUnsupported && p.AppProtocol != nil:
+		case proto == ProtoUnsupported && p.AppProtocol != nil:
 			kind := "is not a protocol Istio knows"
 			if strings.Contains(*p.AppProtocol, "/") {
 				kind = "is a domain-prefixed custom value Istio does not understand"
 			}
 			c.emit(o, RuleAppProtocolUnsupported, at("appProtocol"), fmt.Sprintf("%s: appProtocol %q %s; Istio will sniff the protocol", desc, *p.AppProtocol, kind))
-		case res.Protocol == ProtoUnsupported && p.Name == "":
+		case proto == ProtoUnsupported && p.Name == "":
 			c.emit(o, RulePortProtocolUnknown, at(), fmt.Sprintf("%s has no name and no appProtocol; Istio cannot tell its protocol and will sniff it", desc))
-		case res.Protocol == ProtoUnsupported:
+		case proto == ProtoUnsupported:
 			hint := "the protocol must be the whole name or the part before the first '-' (http, http-web, grpc-api ...)"
 			if pre, _, ok := strings.Cut(p.Name, "-"); ok {
 				hint = fmt.Sprintf("its prefix %q (before the first '-') is not a protocol", pre)
 			}
 			c.emit(o, RulePortProtocolUnknown, at("name"), fmt.Sprintf("%s: name %q does not name a protocol Istio knows: %s; Istio will sniff it", desc, p.Name, hint))
-		case res.Protocol == ProtoMySQL || res.Protocol == ProtoRedis:
-			c.emit(o, RuleProtocolExperimental, at(), fmt.Sprintf("%s resolves to %s, which Istio handles as plain TCP unless its experimental filter is enabled", desc, res.Protocol))
+		case proto == ProtoMySQL || proto == ProtoRedis:
+			c.emit(o, RuleProtocolExperimental, at(), fmt.Sprintf("%s resolves to %s, which Istio handles as plain TCP unless its experimental filter is enabled", desc, proto))
 		}
 
 		// The sidecar's own ports.
@@ -622,7 +616,7 @@ func (g *selectorGroup) exposures() map[intstr.IntOrString]*targetExposure {
 				if g.targets[tp] == nil {
 					g.targets[tp] = newExposure()
 				}
-				g.targets[tp].add(ResolveProtocol(p).Protocol, p.Port, s)
+				g.targets[tp].add(ResolveProtocol(p), p.Port, s)
 			}
 		}
 	}
@@ -683,12 +677,22 @@ func (c *checker) list(uses []use) string {
 }
 
 // optedOut reports a pod's own opt-out, as the injector reads it: the
-// label, else the deprecated annotation, exactly "false".
+// label, else the deprecated annotation; only "false" opts out (other
+// values fall back to injecting).
 func optedOut(m *metav1.ObjectMeta) bool {
 	if v, ok := m.Labels[labelInject]; ok {
 		return v == "false"
 	}
 	return m.Annotations[labelInject] == "false"
+}
+
+// hasMeshLabel reports a namespace that sets any label Istio reads to
+// decide injection or ambient, whatever its value.
+func hasMeshLabel(l map[string]string) bool {
+	_, inj := l[labelInjection]
+	_, rev := l[labelRev]
+	_, dp := l[labelDataplaneMode]
+	return inj || rev || dp
 }
 
 // requestsMesh reports pod labels that ask for the mesh whatever a
@@ -742,13 +746,10 @@ func (c *checker) checkNamespaces(namespaces []*Object, workloads []*workload, m
 		if !mesh || sidecar || ambient {
 			continue
 		}
-		_, inj := l[labelInjection]
-		_, rev := l[labelRev]
-		_, dp := l[labelDataplaneMode]
 		switch m := byNS[ns.Name]; {
 		case m != nil && len(m.outside) > 0:
 			c.emit(ns, RuleNamespaceNotInjected, line(), fmt.Sprintf("Namespace %s keeps %s outside the mesh: %s", ns.Name, workloadNames(m.outside), m.outside[0].why))
-		case m == nil && !inj && !rev && !dp:
+		case m == nil && !hasMeshLabel(l):
 			c.emit(ns, RuleNamespaceNotInjected, line(), fmt.Sprintf("Namespace %s has neither %s=enabled, %s nor %s=ambient: pods created in it join no mesh", ns.Name, labelInjection, labelRev, labelDataplaneMode))
 		}
 	}

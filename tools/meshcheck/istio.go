@@ -2,6 +2,7 @@ package meshcheck
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -45,47 +46,39 @@ func (p Protocol) opaque() bool {
 	return p == ProtoTCP || p == ProtoMongo || p == ProtoRedis || p == ProtoMySQL || p == ProtoUnsupported
 }
 
-// Resolution says which protocol Istio picks for a port and why.
-type Resolution struct {
-	Protocol Protocol
-	// By is what decided: "protocol: UDP", "appProtocol", "name",
-	// "well-known port" or "" when nothing did (Istio sniffs).
-	By string
-}
-
 // ResolveProtocol is Istio's ConvertProtocol (pkg/config/kube): UDP; else
 // appProtocol (with Kubernetes' h2c, ws and wss names) instead of the name;
 // a grpc-web prefix; the part of the name before the first '-',
 // case-insensitive; the server-first ports 25, 53, 3306 and 27017 as TCP;
 // else unsupported, which Istio sniffs.
-func ResolveProtocol(p corev1.ServicePort) Resolution {
+func ResolveProtocol(p corev1.ServicePort) Protocol {
 	if p.Protocol == corev1.ProtocolUDP {
-		return Resolution{ProtoUDP, "protocol: UDP"}
+		return ProtoUDP
 	}
-	name, by := p.Name, "name"
+	name := p.Name
 	if p.AppProtocol != nil {
-		name, by = *p.AppProtocol, "appProtocol"
+		name = *p.AppProtocol
 		switch name {
 		case "kubernetes.io/h2c":
-			return Resolution{ProtoHTTP2, by}
+			return ProtoHTTP2
 		case "kubernetes.io/ws":
-			return Resolution{ProtoHTTP, by}
+			return ProtoHTTP
 		case "kubernetes.io/wss":
-			return Resolution{ProtoHTTPS, by}
+			return ProtoHTTPS
 		}
 	}
 	if strings.HasPrefix(strings.ToLower(name), "grpc-web") {
-		return Resolution{ProtoGRPCWeb, by}
+		return ProtoGRPCWeb
 	}
 	prefix, _, _ := strings.Cut(name, "-")
 	if proto, ok := protocolNames[strings.ToLower(prefix)]; ok {
-		return Resolution{proto, by}
+		return proto
 	}
 	switch p.Port {
 	case 25, 53, 3306, 27017:
-		return Resolution{ProtoTCP, "well-known port"}
+		return ProtoTCP
 	}
-	return Resolution{ProtoUnsupported, ""}
+	return ProtoUnsupported
 }
 
 // ReservedPorts are the ports the sidecar (and its iptables probe) use.
@@ -161,19 +154,14 @@ func podDataplane(ns *Object, m *metav1.ObjectMeta, spec *corev1.PodSpec) (plane
 		return planeUnknown, ""
 	}
 	pod, nsl := m.Labels, ns.Labels
-	podInject, podSetsInject := pod[labelInject]
+	podInject := pod[labelInject]
 	podRev, podSetsRev := pod[labelRev]
 	nsInject, nsSetsInject := nsl[labelInjection]
 	nsRev, nsSetsRev := nsl[labelRev]
 	webhook := podInject != "false" && (nsInject == "enabled" ||
 		!nsSetsInject && nsSetsRev && nsRev != "" ||
 		!nsSetsInject && !nsSetsRev && (podSetsRev && podRev != "" || !podSetsRev && podInject == "true"))
-	// The injector reads the label, else the deprecated annotation; only
-	// "false" opts out (other values fall back to injecting).
-	optOut := m.Annotations[labelInject] == "false"
-	if podSetsInject {
-		optOut = podInject == "false"
-	}
+	optOut := optedOut(m)
 	if webhook && !optOut {
 		return planeSidecar, ""
 	}
@@ -217,13 +205,11 @@ func namespacePlane(l map[string]string) (sidecar, ambient bool, conflict []stri
 	return sidecar, ambient, conflict
 }
 
+// hasIstioProxy reports a pod injected already: an istio-proxy container
+// with a real image ("auto" is the gateway chart's placeholder that the
+// injector fills in).
 func hasIstioProxy(spec *corev1.PodSpec) bool {
-	for _, cs := range [][]corev1.Container{spec.Containers, spec.InitContainers} {
-		for _, c := range cs {
-			if c.Name == "istio-proxy" && c.Image != "auto" {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(podContainers(spec), func(c container) bool {
+		return c.Name == "istio-proxy" && c.Image != "auto"
+	})
 }

@@ -86,6 +86,11 @@ func TestIstioBehaviour(t *testing.T) {
 				"ports: [{name: http, containerPort: 8080}]}, {name: istio-proxy, image: proxyv2, securityContext: {runAsUser: 1337, runAsGroup: 1337}, ports: [{name: http-envoy-prom, containerPort: 15090}]}]\n      initContainers: [{name: istio-init, image: proxyv2, securityContext: {runAsUser: 0}}]", 1),
 			web,
 		}, nil},
+		{"an istio-proxy container with image auto awaits injection: not in the mesh yet", mesh, []string{
+			namespace("shop", ""),
+			strings.Replace(app("Deployment", "web", "shop", "", "", ""), "containerPort: 8080}]}]", "containerPort: 8080}]}, {name: istio-proxy, image: auto}]", 1),
+			web,
+		}, []string{"MC061 Namespace shop"}},
 
 		// Namespaces and pods Istio never injects.
 		{"kube-system", mesh, []string{

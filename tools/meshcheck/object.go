@@ -64,11 +64,13 @@ func (d *document) tree() *yaml.Node {
 }
 
 // Ref names the object the way people write it: Kind namespace/name.
-func (o *Object) Ref() string {
-	if o.Namespace == "" {
-		return o.Kind + " " + o.Name
+func (o *Object) Ref() string { return ref(o.Kind, o.Namespace, o.Name) }
+
+func ref(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + " " + name
 	}
-	return o.Kind + " " + o.Namespace + "/" + o.Name
+	return kind + " " + namespace + "/" + name
 }
 
 // LineOf returns the file line of the field at path (map keys as strings,
@@ -206,9 +208,9 @@ func podContainers(spec *corev1.PodSpec) []container {
 // fields, values the API server refuses). Any input error makes the run
 // fail with exit code 2.
 type InputError struct {
-	File string
-	Line int // 0 when unknown
-	Msg  string
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"` // 0 when unknown
+	Msg  string `json:"message"`
 }
 
 func (e *InputError) Error() string {

@@ -21,12 +21,7 @@ type Finding struct {
 }
 
 // Object names the finding's object: Kind namespace/name.
-func (f Finding) Object() string {
-	if f.Namespace == "" {
-		return f.Kind + " " + f.Name
-	}
-	return f.Kind + " " + f.Namespace + "/" + f.Name
-}
+func (f Finding) Object() string { return ref(f.Kind, f.Namespace, f.Name) }
 
 // Report is the result of Check.
 type Report struct {
@@ -38,27 +33,6 @@ type Report struct {
 	// Mesh is true when the namespace injection rules ran; MeshReason says why.
 	Mesh       bool   `json:"mesh"`
 	MeshReason string `json:"meshReason,omitempty"`
-}
-
-// Counts tallies findings per severity.
-func (r *Report) Counts() map[Severity]int {
-	c := map[Severity]int{Error: 0, Warning: 0, Info: 0}
-	for _, f := range r.Findings {
-		c[f.Severity]++
-	}
-	return c
-}
-
-// SuppressedCounts tallies suppressed findings by mechanism.
-func (r *Report) SuppressedCounts() (byAnnotation, byFlag int) {
-	for _, f := range r.Suppressed {
-		if f.SuppressedBy == SuppressedByAnnotation {
-			byAnnotation++
-		} else {
-			byFlag++
-		}
-	}
-	return byAnnotation, byFlag
 }
 
 // Fails reports whether any finding is at or above threshold.

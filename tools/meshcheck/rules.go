@@ -203,21 +203,19 @@ var Rules = []Rule{
 		"Write the value in lower case: true, false, enabled, disabled, ambient, none.", ""},
 }
 
+// ruleIndex holds every rule under its lower-case ID and its name.
 var ruleIndex = func() map[string]*Rule {
 	m := map[string]*Rule{}
 	for i := range Rules {
-		m[Rules[i].ID] = &Rules[i]
 		m[strings.ToLower(Rules[i].ID)] = &Rules[i]
-		m[Rules[i].Name] = &Rules[i]
+		m[strings.ToLower(Rules[i].Name)] = &Rules[i]
 	}
 	return m
 }()
 
-// LookupRule finds a rule by ID (MC001) or name (port-protocol-unknown).
+// LookupRule finds a rule by ID (MC001) or name (port-protocol-unknown),
+// in any case.
 func LookupRule(idOrName string) (*Rule, bool) {
-	r, ok := ruleIndex[strings.TrimSpace(idOrName)]
-	if !ok {
-		r, ok = ruleIndex[strings.ToLower(strings.TrimSpace(idOrName))]
-	}
+	r, ok := ruleIndex[strings.ToLower(strings.TrimSpace(idOrName))]
 	return r, ok
 }

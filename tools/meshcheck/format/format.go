@@ -65,12 +65,19 @@ type Summary struct {
 func Summarize(res Result) Summary {
 	s := Summary{InputErrors: len(res.Errors), FailOn: res.FailOn.String(), Failed: res.Failed()}
 	if r := res.Report; r != nil {
-		c := r.Counts()
-		s.Objects, s.Findings = r.Objects, len(r.Findings)
-		s.Errors, s.Warnings, s.Info = c[meshcheck.Error], c[meshcheck.Warning], c[meshcheck.Info]
-		s.SuppressedByAnnotation, s.SuppressedByIgnore = r.SuppressedCounts()
-		s.Suppressed = len(r.Suppressed)
+		s.Objects, s.Findings, s.Suppressed = r.Objects, len(r.Findings), len(r.Suppressed)
 		s.Mesh, s.MeshReason = r.Mesh, r.MeshReason
+		bySeverity := map[meshcheck.Severity]*int{meshcheck.Error: &s.Errors, meshcheck.Warning: &s.Warnings, meshcheck.Info: &s.Info}
+		for _, f := range r.Findings {
+			*bySeverity[f.Severity]++
+		}
+		for _, f := range r.Suppressed {
+			if f.SuppressedBy == meshcheck.SuppressedByAnnotation {
+				s.SuppressedByAnnotation++
+			} else {
+				s.SuppressedByIgnore++
+			}
+		}
 	}
 	return s
 }
@@ -134,31 +141,25 @@ func Text(w io.Writer, res Result) error {
 	return err
 }
 
-type jsonError struct {
-	File    string `json:"file"`
-	Line    int    `json:"line,omitempty"`
-	Message string `json:"message"`
-}
-
 type jsonDoc struct {
-	Tool        string              `json:"tool"`
-	Version     string              `json:"version"`
-	Summary     Summary             `json:"summary"`
-	Findings    []meshcheck.Finding `json:"findings"`
-	Suppressed  []meshcheck.Finding `json:"suppressed"`
-	InputErrors []jsonError         `json:"inputErrors"`
+	Tool        string                `json:"tool"`
+	Version     string                `json:"version"`
+	Summary     Summary               `json:"summary"`
+	Findings    []meshcheck.Finding   `json:"findings"`
+	Suppressed  []meshcheck.Finding   `json:"suppressed"`
+	InputErrors meshcheck.InputErrors `json:"inputErrors"`
 }
 
 // JSON writes one document with the summary, findings, suppressed findings
 // and input errors.
 func JSON(w io.Writer, res Result) error {
 	doc := jsonDoc{Tool: "meshcheck", Version: res.Version, Summary: Summarize(res),
-		Findings: []meshcheck.Finding{}, Suppressed: []meshcheck.Finding{}, InputErrors: []jsonError{}}
+		Findings: []meshcheck.Finding{}, Suppressed: []meshcheck.Finding{}, InputErrors: meshcheck.InputErrors{}}
 	if res.Report != nil {
 		doc.Findings, doc.Suppressed = res.Report.Findings, res.Report.Suppressed
 	}
-	for _, e := range res.Errors {
-		doc.InputErrors = append(doc.InputErrors, jsonError{e.File, e.Line, e.Msg})
+	if res.Errors != nil {
+		doc.InputErrors = res.Errors
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -8,21 +8,23 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/asm-ready/asm-ready/services/loadgen/config"
 )
 
-// Options configure a check. Zero durations other than Timeout take the
-// defaults noted.
+// Options configure a check: what `loadgen check` is configured with.
 type Options struct {
-	URL            *url.URL
-	ExpectBody     string
-	Timeout        time.Duration // overall
-	AttemptTimeout time.Duration // per attempt; 5s
-	MinBackoff     time.Duration // first wait between attempts, doubling; 100ms
-	MaxBackoff     time.Duration // 2s
+	config.CheckConfig
+	AttemptTimeout time.Duration // per attempt; 0: 5s
 	UserAgent      string
 }
+
+// The wait between attempts starts at minBackoff and doubles up to maxBackoff.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 2 * time.Second
+)
 
 // showBody bounds how much of a wrong body the failure line quotes.
 const showBody = 200
@@ -35,12 +37,13 @@ func Matches(body, expect string) bool {
 }
 
 // Run checks until it passes, returning the number of attempts, or until
-// Timeout, returning a one-line error that describes the last attempt.
+// CheckTimeout, returning a one-line error that describes the last attempt.
 func Run(ctx context.Context, o Options) (int, error) {
-	o.AttemptTimeout = orDefault(o.AttemptTimeout, 5*time.Second)
-	backoff := orDefault(o.MinBackoff, 100*time.Millisecond)
-	o.MaxBackoff = orDefault(o.MaxBackoff, 2*time.Second)
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	if o.AttemptTimeout == 0 {
+		o.AttemptTimeout = 5 * time.Second
+	}
+	backoff := minBackoff
+	ctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	var last string
 	for n := 1; ; n++ {
@@ -61,18 +64,11 @@ func Run(ctx context.Context, o Options) (int, error) {
 		select {
 		case <-ctx.Done():
 			return n, fmt.Errorf("check failed: GET %s did not return 200 with body %q within %s (%d attempts); last: %s",
-				o.URL.Redacted(), o.ExpectBody, o.Timeout, n, last)
+				o.URL.Redacted(), o.ExpectBody, o.CheckTimeout, n, last)
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, o.MaxBackoff)
+		backoff = min(backoff*2, maxBackoff)
 	}
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // client does not follow redirects: a 3xx is an answer, not the expected one.

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/asm-ready/asm-ready/services/loadgen/config"
 )
 
 func mustURL(t *testing.T, s string) *url.URL {
@@ -22,8 +24,8 @@ func mustURL(t *testing.T, s string) *url.URL {
 }
 
 func testOpts(t *testing.T, u string) Options {
-	return Options{URL: mustURL(t, u), ExpectBody: "Hello World!", Timeout: 10 * time.Second,
-		AttemptTimeout: 500 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	return Options{CheckConfig: config.CheckConfig{URL: mustURL(t, u), ExpectBody: "Hello World!", CheckTimeout: 10 * time.Second},
+		AttemptTimeout: 500 * time.Millisecond}
 }
 
 func TestSuccess(t *testing.T) {
@@ -43,7 +45,7 @@ func TestWrongBody(t *testing.T) {
 	}))
 	defer srv.Close()
 	o := testOpts(t, srv.URL)
-	o.Timeout = time.Second
+	o.CheckTimeout = time.Second
 	n, err := Run(context.Background(), o)
 	if err == nil {
 		t.Fatal("a wrong body passed")
@@ -92,7 +94,7 @@ func TestAttemptTimeout(t *testing.T) {
 	defer close(release)
 	o := testOpts(t, srv.URL)
 	o.AttemptTimeout = 50 * time.Millisecond
-	o.Timeout = time.Second
+	o.CheckTimeout = time.Second
 	n, err := Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "last: error: ") {
 		t.Fatalf("want a timeout failure, got %v", err)
@@ -107,7 +109,7 @@ func TestConnectionRefused(t *testing.T) {
 	u := srv.URL
 	srv.Close()
 	o := testOpts(t, u)
-	o.Timeout = 100 * time.Millisecond
+	o.CheckTimeout = 100 * time.Millisecond
 	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("want connection refused, got %v", err)
 	}
@@ -117,7 +119,7 @@ func TestPasswordRedacted(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	o := testOpts(t, strings.Replace(srv.URL, "http://", "http://user:s3cret@", 1))
-	o.Timeout = 50 * time.Millisecond
+	o.CheckTimeout = 50 * time.Millisecond
 	_, err := Run(context.Background(), o)
 	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "status 404") {
 		t.Fatalf("failure line %v", err)

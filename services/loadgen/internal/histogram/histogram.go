@@ -30,9 +30,6 @@ func (h *Histogram) Record(d time.Duration) {
 	h.total++
 }
 
-// Total is the number of observations.
-func (h *Histogram) Total() uint64 { return h.total }
-
 func index(d time.Duration) int {
 	v := uint64(max(d, 0) / time.Microsecond)
 	if v < sub {

@@ -47,9 +47,6 @@ func TestQuantileAccuracy(t *testing.T) {
 		h.Record(vals[i])
 	}
 	slices.Sort(vals)
-	if h.Total() != uint64(len(vals)) {
-		t.Fatalf("total %d", h.Total())
-	}
 	for _, q := range []float64{0, 0.5, 0.9, 0.99, 0.999, 1} {
 		exact := vals[min(int(q*float64(len(vals))), len(vals)-1)]
 		got := h.Quantile(q)

@@ -31,8 +31,7 @@ type Clock interface {
 
 // Slot is one scheduled request.
 type Slot struct {
-	Index uint64    // position in the schedule, from 0
-	Due   time.Time // when it should be sent; latency is measured from here
+	Due time.Time // when it should be sent; latency is measured from here
 	// Skipped is how many slots just before this one were dropped because
 	// the pacer was more than Tolerance behind them.
 	Skipped uint64
@@ -64,13 +63,7 @@ func New(clock Clock, rate float64, duration, tolerance time.Duration) *Pacer {
 		p.microRate = 1
 	}
 	if duration > 0 {
-		// Slots with offset < duration: ceil(duration*rate).
-		hi, lo := bits.Mul64(uint64(duration), p.microRate)
-		q, r := bits.Div64(hi, lo, 1e15)
-		if r != 0 {
-			q++
-		}
-		p.end = q
+		p.end = p.indexAtOrAfter(duration) // the slots due before duration
 		p.finish = p.start.Add(duration)
 	}
 	return p
@@ -78,9 +71,6 @@ func New(clock Clock, rate float64, duration, tolerance time.Duration) *Pacer {
 
 // Start is the instant slot 0 is due.
 func (p *Pacer) Start() time.Time { return p.start }
-
-// Len is the number of slots in the schedule (math.MaxUint64 if unbounded).
-func (p *Pacer) Len() uint64 { return p.end }
 
 // Offset is when slot i is due relative to Start: floor(i * 1e15 / microRate) ns.
 func (p *Pacer) Offset(i uint64) time.Duration {
@@ -96,11 +86,11 @@ func (p *Pacer) Offset(i uint64) time.Duration {
 }
 
 // Next waits until the next slot is due and returns it. It returns ErrDone
-// at the end of the schedule (Skipped slots at the end are reported with
-// the returned Slot's Skipped field and Index == Len()) or ctx.Err().
+// at the end of the schedule (slots skipped at the end are reported in the
+// returned Slot's Skipped field) or ctx.Err().
 func (p *Pacer) Next(ctx context.Context) (Slot, error) {
 	if p.next >= p.end {
-		return Slot{Index: p.end}, p.done(ctx)
+		return Slot{}, p.done(ctx)
 	}
 	due := p.start.Add(p.Offset(p.next))
 	now := p.clock.Now()
@@ -113,18 +103,18 @@ func (p *Pacer) Next(ctx context.Context) (Slot, error) {
 		skipped = first - p.next
 		p.next = first
 		if p.next >= p.end {
-			return Slot{Index: p.end, Skipped: skipped}, p.done(ctx)
+			return Slot{Skipped: skipped}, p.done(ctx)
 		}
 		due = p.start.Add(p.Offset(p.next))
 	}
 	if now.Before(due) {
 		if err := p.clock.SleepUntil(ctx, due); err != nil {
-			return Slot{Index: p.next, Skipped: skipped}, err
+			return Slot{Skipped: skipped}, err
 		}
 	} else if err := ctx.Err(); err != nil {
-		return Slot{Index: p.next, Skipped: skipped}, err
+		return Slot{Skipped: skipped}, err
 	}
-	s := Slot{Index: p.next, Due: due, Skipped: skipped}
+	s := Slot{Due: due, Skipped: skipped}
 	p.next++
 	return s, nil
 }

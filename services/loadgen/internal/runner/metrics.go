@@ -53,7 +53,7 @@ func (r *Runner) Collectors() []prometheus.Collector {
 		gauge("loadgen_in_flight_requests", "Requests sent and not yet completed.",
 			func() float64 { return float64(len(r.sem)) }),
 		gauge("loadgen_target_requests_per_second", "Requested rate (REQUESTS_PER_SECOND; 0 in max mode).",
-			func() float64 { return r.opts.Rate }),
+			func() float64 { return r.opts.RequestsPerSecond }),
 		gauge("loadgen_achieved_requests_per_second", "Send rate over the last report interval.",
 			func() float64 { r.mu.Lock(); defer r.mu.Unlock(); return r.achieved }),
 		gauge("loadgen_max_in_flight", "Bound on outstanding requests (MAX_IN_FLIGHT).",

@@ -188,13 +188,10 @@ func (r *Runner) summarize(elapsed time.Duration) Summary {
 	s := Summary{
 		Completed: c.completed(), OK: c[ok], FailedStatus: c[failedStatus], FailedTransport: c[failedTransport],
 		Aborted: c[aborted], Sent: c[sent], Late: c.late(), LateBehind: c[lateBehind], LateInFlight: c[lateInFlight],
-		Elapsed: elapsed, MaxMode: r.opts.Max,
+		Elapsed: elapsed, MaxMode: r.opts.MaxMode, TargetRPS: r.opts.RequestsPerSecond,
 		P50: r.totalLat.Quantile(0.50), P99: r.totalLat.Quantile(0.99), Max: r.totalLat.Quantile(1),
 	}
 	r.mu.Unlock()
-	if !s.MaxMode {
-		s.TargetRPS = r.opts.Rate
-	}
 	if elapsed > 0 {
 		s.AchievedRPS = float64(s.Sent) / elapsed.Seconds()
 	}

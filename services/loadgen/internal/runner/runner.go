@@ -13,30 +13,21 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
+	"github.com/asm-ready/asm-ready/services/loadgen/config"
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/histogram"
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/pacer"
 )
 
-// Options configure a Runner.
+// Options configure a Runner: the load the configuration describes, and
+// what the program around it adds.
 type Options struct {
-	URL  *url.URL
-	Rate float64 // requests per second; ignored when Max
-	// Max runs MaxInFlight closed-loop workers back to back instead of
-	// pacing: throughput measurement, not a schedule.
-	Max             bool
-	Duration        time.Duration // 0: until ctx is done
-	MaxInFlight     int
-	RequestTimeout  time.Duration
-	LateTolerance   time.Duration
-	ReportInterval  time.Duration
-	ShutdownTimeout time.Duration // how long requests in flight may finish once issuing stops
-	UserAgent       string
-	Logger          *slog.Logger
-	OnDraining      func() // called once, when issuing stops
+	config.Config
+	UserAgent  string
+	Logger     *slog.Logger
+	OnDraining func() // called once, when issuing stops
 }
 
 // connectTimeout bounds the TCP connect and the TLS handshake.
@@ -110,15 +101,15 @@ func (r *Runner) Run(ctx context.Context) Summary {
 
 	var p *pacer.Pacer
 	start := time.Now()
-	if !r.opts.Max {
-		r.dialer.warm(ctx, r.opts.Rate)
-		p = pacer.New(pacer.RealClock{}, r.opts.Rate, r.opts.Duration, r.opts.LateTolerance)
+	if !r.opts.MaxMode {
+		r.dialer.warm(ctx, r.opts.RequestsPerSecond)
+		p = pacer.New(pacer.RealClock{}, r.opts.RequestsPerSecond, r.opts.Duration, r.opts.LateTolerance)
 		start = p.Start()
 	}
 	r.lastReport = start
 	stopReports := r.reportEvery(r.opts.ReportInterval)
 
-	if r.opts.Max {
+	if r.opts.MaxMode {
 		r.issueMax(ctx)
 	} else {
 		r.issue(ctx, p)

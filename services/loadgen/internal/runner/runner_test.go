@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/asm-ready/asm-ready/services/loadgen/config"
 	"github.com/asm-ready/asm-ready/services/loadgen/internal/logging"
 )
 
@@ -64,14 +65,13 @@ func opts(t *testing.T, rawURL string, rate float64, d time.Duration, log io.Wri
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := Options{
-		URL: u, Rate: rate, Duration: d, MaxInFlight: 64,
+	o := Options{Config: config.Config{
+		URL: u, RequestsPerSecond: rate, Duration: d, MaxInFlight: 64,
 		// A stall on a busy machine must not skip slots in tests that
 		// count them; lateness has its own tests (here and in pacer).
 		RequestTimeout: 30 * time.Second, LateTolerance: time.Hour,
 		ReportInterval: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
-		UserAgent: "test",
-	}
+	}, UserAgent: "test"}
 	if log != nil {
 		o.Logger = logging.New(log, "json", slog.LevelInfo)
 	}
@@ -352,7 +352,7 @@ func TestMaxMode(t *testing.T) {
 	defer srv.Close()
 	var log syncBuffer
 	o := opts(t, srv.URL, 0, 300*time.Millisecond, &log)
-	o.Max = true
+	o.MaxMode = true
 	o.MaxInFlight = limit
 	s := run(t, New(o), context.Background())
 	if p := pc.peak.Load(); p != limit {
@@ -383,7 +383,7 @@ func TestMaxModeStopsOnCancel(t *testing.T) {
 	}))
 	defer srv.Close()
 	o := opts(t, srv.URL, 0, 0, nil)
-	o.Max = true
+	o.MaxMode = true
 	o.MaxInFlight = 2
 	s := run(t, New(o), ctx)
 	if s.OK < 100 || s.Completed != s.Sent || s.Aborted != 0 || int64(s.OK) != n.Load() {
@@ -607,8 +607,8 @@ func BenchmarkPaced(b *testing.B) {
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 	const rate = 5000
-	r := New(Options{URL: u, Rate: rate, Duration: time.Duration(b.N) * time.Second / rate, MaxInFlight: 256,
-		RequestTimeout: 5 * time.Second, LateTolerance: 100 * time.Millisecond, ReportInterval: time.Hour, ShutdownTimeout: 5 * time.Second})
+	r := New(Options{Config: config.Config{URL: u, RequestsPerSecond: rate, Duration: time.Duration(b.N) * time.Second / rate, MaxInFlight: 256,
+		RequestTimeout: 5 * time.Second, LateTolerance: 100 * time.Millisecond, ReportInterval: time.Hour, ShutdownTimeout: 5 * time.Second}})
 	b.ReportAllocs()
 	b.ResetTimer()
 	s := r.Run(context.Background())

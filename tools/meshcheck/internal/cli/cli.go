@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -54,18 +55,6 @@ Examples:
   meshcheck --format sarif manifests/ > meshcheck.sarif
 `
 
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error {
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*l = append(*l, p)
-		}
-	}
-	return nil
-}
-
 // Run runs meshcheck with args (without the program name) and returns the
 // exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version, commit string) int {
@@ -89,8 +78,15 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version, comm
 	mesh := fs.Bool("mesh", false, "")
 	namespace := fs.String("namespace", "default", "")
 	each := fs.Bool("each", false, "")
-	var ignore listFlag
-	fs.Var(&ignore, "ignore", "")
+	var ignore []string
+	fs.Func("ignore", "", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				ignore = append(ignore, p)
+			}
+		}
+		return nil
+	})
 
 	// Go's flag package stops at the first path; keep parsing after it so
 	// `meshcheck out.yaml --format github` works too.
@@ -116,11 +112,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, version, comm
 	if err != nil {
 		return usageError(stderr, "--fail-on: %v", err)
 	}
-	known := false
-	for _, n := range format.Names {
-		known = known || n == *formatName
-	}
-	if !known {
+	if !slices.Contains(format.Names, *formatName) {
 		return usageError(stderr, "--format %q: want one of %s", *formatName, strings.Join(format.Names, ", "))
 	}
 	for _, id := range ignore {
