@@ -13,7 +13,6 @@ import (
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/cachedir"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/kubeval"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/pinned"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/repo"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"
 )
 
@@ -60,8 +59,9 @@ var (
 	skaffoldOnce  once[string]
 )
 
+// root is the repository root: go test runs in tools/overlays.
 func root(t *testing.T) string {
-	return rootOnce.get(t, func() (string, error) { return repo.Root(".") })
+	return rootOnce.get(t, func() (string, error) { return filepath.Abs(filepath.Join("..", "..")) })
 }
 
 func cache(t *testing.T) string {
