@@ -2,8 +2,11 @@ package schemagen
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/sets"
 )
 
 const (
@@ -208,22 +211,17 @@ func pinKind(s map[string]any, g GVK) {
 	}
 	props["apiVersion"] = map[string]any{"type": "string", "enum": []any{g.APIVersion()}}
 	props["kind"] = map[string]any{"type": "string", "enum": []any{g.Kind}}
-	req := map[string]bool{"apiVersion": true, "kind": true}
+	req := sets.New("apiVersion", "kind")
 	if old, ok := s["required"].([]any); ok {
 		for _, r := range old {
 			if name, ok := r.(string); ok {
-				req[name] = true
+				req.Insert(name)
 			}
 		}
 	}
-	names := make([]string, 0, len(req))
-	for name := range req {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	list := make([]any, len(names))
-	for i, n := range names {
-		list[i] = n
+	var list []any
+	for _, name := range sets.List(req) {
+		list = append(list, name)
 	}
 	s["required"] = list
 }
@@ -232,12 +230,7 @@ func pinKind(s map[string]any, g GVK) {
 // swagger definitions, keyed by kubeconform file name.
 func (o *openAPI) kindSchemas() (map[string]map[string]any, error) {
 	out := map[string]map[string]any{}
-	names := make([]string, 0, len(o.defs))
-	for name := range o.defs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(o.defs)) {
 		gvks, ok := o.defs[name]["x-kubernetes-group-version-kind"].([]any)
 		if !ok || len(gvks) != 1 {
 			// Kinds registered under many groups (DeleteOptions, WatchEvent)

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -26,12 +26,9 @@ func pinsDigest() string {
 	for _, s := range crdSources {
 		parts = append(parts, s.Module.Path+"@"+s.Module.Version+"/"+s.File)
 	}
-	var h uint32 = 2166136261 // FNV-1a: short, stable, no crypto needed
-	for _, b := range []byte(strings.Join(parts, "\n")) {
-		h ^= uint32(b)
-		h *= 16777619
-	}
-	return fmt.Sprintf("%08x", h)
+	h := fnv.New32a() // short and stable; no crypto needed
+	h.Write([]byte(strings.Join(parts, "\n")))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // formatVersion changes whenever the conversion itself changes.
@@ -83,7 +80,7 @@ func Generate(ctx context.Context, cache string) (string, error) {
 			return "", err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "complete"), []byte(strings.Join(sortedKeys(files), "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "complete"), []byte(strings.Join(slices.Sorted(maps.Keys(files)), "\n")+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
@@ -201,13 +198,4 @@ func marshal(s map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
