@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/cachedir"
+	"github.com/asm-ready/asm-ready/tools/internal/cachedir"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/kubeval"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/pinned"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"

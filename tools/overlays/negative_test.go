@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asm-ready/asm-ready/tools/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/meshcheck"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/checks"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/kbuild"
 )
 
 // copyOverlays copies overlays/ into a temporary directory, so a test can

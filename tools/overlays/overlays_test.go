@@ -20,9 +20,9 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/asm-ready/asm-ready/tools/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/meshcheck"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/checks"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/kbuild"
 )
 
 // overlay is one directory under overlays/ that kustomize builds.

@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
+	"github.com/asm-ready/asm-ready/tools/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/checks"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/pinned"
 )
 

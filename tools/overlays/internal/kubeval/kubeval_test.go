@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/cachedir"
+	"github.com/asm-ready/asm-ready/tools/internal/cachedir"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"
 )
 
