@@ -48,7 +48,10 @@ func (g GVK) KindFile() string {
 	return strings.ToLower(g.Kind) + suffix + "-" + strings.ToLower(g.Version) + ".json"
 }
 
-// openAPI converts swagger 2.0 definitions into standalone strict schemas.
+// openAPI converts schemas into standalone strict JSON schemas (draft 4
+// semantics, as kubeconform compiles them): swagger 2.0 definitions, whose
+// $refs it inlines from defs, or, with defs nil, a CRD's structural
+// openAPIV3Schema, where any $ref is an error.
 type openAPI struct {
 	defs map[string]map[string]any
 }
@@ -66,6 +69,9 @@ func (o *openAPI) schemaFor(name string) (map[string]any, error) {
 	return out.(map[string]any), nil
 }
 
+// convert drops what a validator does not need (descriptions, examples,
+// defaults) and applies the Kubernetes extensions it does not know:
+// int-or-string, nullable, preserve-unknown-fields and embedded resources.
 func (o *openAPI) convert(node any, stack map[string]bool) (any, error) {
 	switch n := node.(type) {
 	case []any:
@@ -80,53 +86,75 @@ func (o *openAPI) convert(node any, stack map[string]bool) (any, error) {
 		return out, nil
 	case map[string]any:
 		if ref, ok := n["$ref"].(string); ok {
-			name, ok := strings.CutPrefix(ref, defPrefix)
-			if !ok {
-				return nil, fmt.Errorf("unsupported $ref %q", ref)
-			}
-			if name == quantityDef {
-				return quantity(), nil
-			}
-			if stack[name] {
-				// Recursive types (JSONSchemaProps) stop here: accept anything below.
-				return map[string]any{}, nil
-			}
-			def, ok := o.defs[name]
-			if !ok {
-				return nil, fmt.Errorf("$ref %q: no such definition", ref)
-			}
-			stack[name] = true
-			defer delete(stack, name)
-			return o.convert(def, stack)
+			return o.inline(ref, stack)
 		}
 		if n["format"] == "int-or-string" {
 			return intOrString(), nil
 		}
 		out := map[string]any{}
 		for k, v := range n {
-			if k == "description" || strings.HasPrefix(k, "x-kubernetes-") {
+			switch {
+			case k == "description" || k == "example" || k == "default" || k == "nullable" || strings.HasPrefix(k, "x-kubernetes-"):
 				continue
-			}
-			if k == "properties" {
+			case k == "properties":
 				props, err := o.convertProperties(v, stack)
 				if err != nil {
 					return nil, err
 				}
 				out[k] = props
-				continue
+			default:
+				c, err := o.convert(v, stack)
+				if err != nil {
+					return nil, err
+				}
+				out[k] = c
 			}
-			c, err := o.convert(v, stack)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = c
 		}
-		strict(out)
-		nullableOptional(out)
+		if n["x-kubernetes-int-or-string"] == true {
+			delete(out, "type")
+			out["anyOf"] = []any{map[string]any{"type": "string"}, map[string]any{"type": "integer"}}
+		}
+		if n["x-kubernetes-preserve-unknown-fields"] != true && n["x-kubernetes-embedded-resource"] != true {
+			strict(out)
+		}
+		if o.defs != nil {
+			// The API server lets optional fields of built-in kinds be null;
+			// a CRD says so with nullable.
+			nullableOptional(out)
+		}
+		if n["nullable"] == true {
+			if anyOf, ok := out["anyOf"].([]any); ok {
+				out["anyOf"] = append(anyOf, map[string]any{"type": "null"})
+			} else {
+				allowNull(out)
+			}
+		}
 		return out, nil
 	default:
 		return node, nil
 	}
+}
+
+// inline returns the converted definition a $ref names.
+func (o *openAPI) inline(ref string, stack map[string]bool) (any, error) {
+	name, ok := strings.CutPrefix(ref, defPrefix)
+	if !ok {
+		return nil, fmt.Errorf("unsupported $ref %q", ref)
+	}
+	if name == quantityDef {
+		return quantity(), nil
+	}
+	if stack[name] {
+		// Recursive types (JSONSchemaProps) stop here: accept anything below.
+		return map[string]any{}, nil
+	}
+	def, ok := o.defs[name]
+	if !ok {
+		return nil, fmt.Errorf("$ref %q: no such definition", ref)
+	}
+	stack[name] = true
+	defer delete(stack, name)
+	return o.convert(def, stack)
 }
 
 // convertProperties keeps property names verbatim (a property called
