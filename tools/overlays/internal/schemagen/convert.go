@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
 )
 
@@ -25,22 +26,9 @@ func quantity() map[string]any {
 	return map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "number"}}}
 }
 
-// GVK is a group/version/kind from x-kubernetes-group-version-kind.
-type GVK struct {
-	Group, Version, Kind string
-}
-
-// APIVersion is the apiVersion field value for g.
-func (g GVK) APIVersion() string {
-	if g.Group == "" {
-		return g.Version
-	}
-	return g.Group + "/" + g.Version
-}
-
-// KindFile is the file name kubeconform looks up for g in the built-in layout:
+// kindFile is the file name kubeconform looks up for g in the built-in layout:
 // lower-case kind, the first label of the group, and the version.
-func (g GVK) KindFile() string {
+func kindFile(g schema.GroupVersionKind) string {
 	suffix := ""
 	if g.Group != "" {
 		suffix = "-" + strings.ToLower(strings.Split(g.Group, ".")[0])
@@ -231,13 +219,13 @@ func allowNull(m map[string]any) {
 }
 
 // pinKind makes apiVersion and kind accept only g's values and requires them.
-func pinKind(s map[string]any, g GVK) {
+func pinKind(s map[string]any, g schema.GroupVersionKind) {
 	props, _ := s["properties"].(map[string]any)
 	if props == nil {
 		props = map[string]any{}
 		s["properties"] = props
 	}
-	props["apiVersion"] = map[string]any{"type": "string", "enum": []any{g.APIVersion()}}
+	props["apiVersion"] = map[string]any{"type": "string", "enum": []any{g.GroupVersion().String()}}
 	props["kind"] = map[string]any{"type": "string", "enum": []any{g.Kind}}
 	req := sets.New("apiVersion", "kind")
 	if old, ok := s["required"].([]any); ok {
@@ -274,7 +262,7 @@ func (o *openAPI) kindSchemas() (map[string]map[string]any, error) {
 			return nil, err
 		}
 		pinKind(s, g)
-		file := g.KindFile()
+		file := kindFile(g)
 		if _, dup := out[file]; dup {
 			return nil, fmt.Errorf("two kinds map to schema file %s (second: %s)", file, name)
 		}
@@ -283,16 +271,16 @@ func (o *openAPI) kindSchemas() (map[string]map[string]any, error) {
 	return out, nil
 }
 
-func gvkOf(v any) (GVK, error) {
+func gvkOf(v any) (schema.GroupVersionKind, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return GVK{}, fmt.Errorf("x-kubernetes-group-version-kind entry is %T", v)
+		return schema.GroupVersionKind{}, fmt.Errorf("x-kubernetes-group-version-kind entry is %T", v)
 	}
 	g, _ := m["group"].(string)
 	ver, _ := m["version"].(string)
 	k, _ := m["kind"].(string)
 	if ver == "" || k == "" {
-		return GVK{}, fmt.Errorf("x-kubernetes-group-version-kind entry %v lacks version or kind", m)
+		return schema.GroupVersionKind{}, fmt.Errorf("x-kubernetes-group-version-kind entry %v lacks version or kind", m)
 	}
-	return GVK{g, ver, k}, nil
+	return schema.GroupVersionKind{Group: g, Version: ver, Kind: k}, nil
 }

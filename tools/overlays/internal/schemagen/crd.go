@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // crdVersion is one served version of a CustomResourceDefinition.
 type crdVersion struct {
-	GVK    GVK
+	GVK    schema.GroupVersionKind
 	Schema map[string]any
 }
 
@@ -51,9 +52,9 @@ func parseCRDs(data []byte) ([]crdVersion, error) {
 			if !v.Served {
 				continue
 			}
-			g := GVK{doc.Spec.Group, v.Name, doc.Spec.Names.Kind}
+			g := schema.GroupVersionKind{Group: doc.Spec.Group, Version: v.Name, Kind: doc.Spec.Names.Kind}
 			if v.Schema.OpenAPIV3Schema == nil {
-				return nil, fmt.Errorf("%s %s: no openAPIV3Schema", g.Kind, g.APIVersion())
+				return nil, fmt.Errorf("%s %s: no openAPIV3Schema", g.Kind, g.GroupVersion())
 			}
 			out = append(out, crdVersion{g, v.Schema.OpenAPIV3Schema})
 		}
@@ -61,8 +62,8 @@ func parseCRDs(data []byte) ([]crdVersion, error) {
 	return out, nil
 }
 
-// CRDFile is where a CRD kind's schema goes, relative to the schema directory.
-func (g GVK) CRDFile() string {
+// crdFile is where a CRD kind's schema goes, relative to the schema directory.
+func crdFile(g schema.GroupVersionKind) string {
 	return "crds/" + g.Group + "/" + strings.ToLower(g.Kind) + "_" + g.Version + ".json"
 }
 
@@ -72,7 +73,7 @@ func (g GVK) CRDFile() string {
 func crdSchema(v crdVersion, meta map[string]any) (map[string]any, error) {
 	c, err := (&openAPI{}).convert(v.Schema, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", v.GVK.Kind, v.GVK.APIVersion(), err)
+		return nil, fmt.Errorf("%s %s: %w", v.GVK.Kind, v.GVK.GroupVersion(), err)
 	}
 	s := c.(map[string]any)
 	props, _ := s["properties"].(map[string]any)

@@ -185,7 +185,7 @@ func crdSchemas(data []byte, meta map[string]any) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		files[v.GVK.CRDFile()] = out
+		files[crdFile(v.GVK)] = out
 	}
 	return files, nil
 }
