@@ -177,11 +177,7 @@ func kubeconformCheck(t *testing.T, dir string) error {
 	if len(r.Problems) == 0 {
 		return nil
 	}
-	msgs := make([]string, len(r.Problems))
-	for i, p := range r.Problems {
-		msgs[i] = p.String()
-	}
-	return &problems{msgs}
+	return &problems{r.Problems}
 }
 
 func meshCheck(t *testing.T, dir string) error {
