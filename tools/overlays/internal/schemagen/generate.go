@@ -114,15 +114,10 @@ func Build(ctx context.Context) (map[string][]byte, error) {
 		}
 		maps.Copy(files, kinds)
 	}
-	dirs := map[Module]string{}
 	for _, src := range crdSources {
-		d, ok := dirs[src.Module]
-		if !ok {
-			var err error
-			if d, err = ModuleDir(ctx, src.Module); err != nil {
-				return nil, err
-			}
-			dirs[src.Module] = d
+		d, err := ModuleDir(ctx, src.Module) // quick once the module is in the module cache
+		if err != nil {
+			return nil, err
 		}
 		data, err := os.ReadFile(filepath.Join(d, filepath.FromSlash(src.File)))
 		if err != nil {
