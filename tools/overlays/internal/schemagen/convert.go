@@ -182,22 +182,27 @@ func nullableOptional(s map[string]any) {
 	if !ok {
 		return
 	}
-	required := map[string]bool{}
-	if req, ok := s["required"].([]any); ok {
-		for _, r := range req {
-			if name, ok := r.(string); ok {
-				required[name] = true
-			}
-		}
-	}
+	req := required(s)
 	for name, p := range props {
-		if required[name] {
+		if req.Has(name) {
 			continue
 		}
 		if m, ok := p.(map[string]any); ok {
 			allowNull(m)
 		}
 	}
+}
+
+// required returns the property names s lists as required.
+func required(s map[string]any) sets.Set[string] {
+	names := sets.New[string]()
+	list, _ := s["required"].([]any)
+	for _, r := range list {
+		if name, ok := r.(string); ok {
+			names.Insert(name)
+		}
+	}
+	return names
 }
 
 func allowNull(m map[string]any) {
@@ -227,16 +232,8 @@ func pinKind(s map[string]any, g schema.GroupVersionKind) {
 	}
 	props["apiVersion"] = map[string]any{"type": "string", "enum": []any{g.GroupVersion().String()}}
 	props["kind"] = map[string]any{"type": "string", "enum": []any{g.Kind}}
-	req := sets.New("apiVersion", "kind")
-	if old, ok := s["required"].([]any); ok {
-		for _, r := range old {
-			if name, ok := r.(string); ok {
-				req.Insert(name)
-			}
-		}
-	}
 	var list []any
-	for _, name := range sets.List(req) {
+	for _, name := range sets.List(required(s).Insert("apiVersion", "kind")) {
 		list = append(list, name)
 	}
 	s["required"] = list
