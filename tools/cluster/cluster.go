@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/moby/sys/mount"
+
+	"github.com/asm-ready/asm-ready/tools/internal/cachedir"
 )
 
 // The node's names and addresses. Pods and Services live in the benchmarking
@@ -75,13 +77,9 @@ func New(repo string, log io.Writer) (*Node, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("the test node changes the host (network, cgroups, mounts): run as root")
 	}
-	cache := os.Getenv("ASM_READY_CACHE")
-	if cache == "" {
-		home, err := os.UserCacheDir()
-		if err != nil {
-			return nil, err
-		}
-		cache = filepath.Join(home, "asm-ready")
+	cache, err := cachedir.Dir()
+	if err != nil {
+		return nil, err
 	}
 	out, err := exec.Command(filepath.Join(repo, "tools/kube/build.sh"), "--print").Output()
 	if err != nil {

@@ -25,9 +25,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/util/sets"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/asm-ready/asm-ready/tools/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/internal/render"
 )
 
@@ -336,13 +335,7 @@ var imageLine = regexp.MustCompile(`(?m)^\s*(?:- )?image: *["']?([^"'\s]+)`)
 // ImageRefs returns, per service, every image reference overlays/local and
 // the chart's default render use (hooks included).
 func ImageRefs(repo string) (map[string][]string, error) {
-	opts := krusty.MakeDefaultOptions()
-	opts.Reorder = krusty.ReorderOptionUnspecified // the overlay's sortOptions decide, as in `kustomize build`
-	res, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), filepath.Join(repo, "overlays/local"))
-	if err != nil {
-		return nil, fmt.Errorf("kustomize build overlays/local: %w", err)
-	}
-	overlay, err := res.AsYaml()
+	overlay, err := kbuild.Build(filepath.Join(repo, "overlays/local"))
 	if err != nil {
 		return nil, err
 	}

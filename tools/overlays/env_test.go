@@ -2,18 +2,19 @@ package overlays
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/cachedir"
+	"github.com/asm-ready/asm-ready/tools/internal/cachedir"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/kubeval"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/pinned"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/repo"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"
 )
 
@@ -60,8 +61,9 @@ var (
 	skaffoldOnce  once[string]
 )
 
+// root is the repository root: go test runs in tools/overlays.
 func root(t *testing.T) string {
-	return rootOnce.get(t, func() (string, error) { return repo.Root(".") })
+	return rootOnce.get(t, func() (string, error) { return filepath.Abs(filepath.Join("..", "..")) })
 }
 
 func cache(t *testing.T) string {
@@ -108,6 +110,18 @@ func renderBin(t *testing.T) string {
 		}
 		return bin, nil
 	})
+}
+
+// render runs the render command on the repository's chart with args, the
+// way make render and make check-render do, and returns what it prints.
+func render(t *testing.T, args ...string) ([]byte, error) {
+	args = append([]string{"-chart", filepath.Join(root(t), "charts", "asm-ready")}, args...)
+	out, err := exec.CommandContext(ctx(t, 2*time.Minute), renderBin(t), args...).Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		err = fmt.Errorf("render %s: %v: %s", strings.Join(args, " "), err, exit.Stderr)
+	}
+	return out, err
 }
 
 func kustomizeBin(t *testing.T) string {

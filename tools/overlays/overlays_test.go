@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -19,9 +20,9 @@ import (
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/asm-ready/asm-ready/tools/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/meshcheck"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/checks"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/kbuild"
 )
 
 // overlay is one directory under overlays/ that kustomize builds.
@@ -314,23 +315,17 @@ func TestKustomizeCLIMatchesGoAPI(t *testing.T) {
 				t.Fatalf("kustomize build %s: %v: %s", o.name, err, stderr.String())
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("kustomize CLI and Go API differ: %s", checks.Diff(string(got), string(want)))
+				t.Errorf("kustomize CLI and Go API differ (-CLI +Go API):\n%s", cmp.Diff(string(got), string(want)))
 			}
 		})
 	}
 }
 
+// TestRenderedUpToDate is make check-render: every committed rendered.yaml
+// is what the chart renders from its overlay's values.
 func TestRenderedUpToDate(t *testing.T) {
-	bin := renderBin(t)
-	for _, o := range overlayTable {
-		if !o.rendered {
-			continue
-		}
-		t.Run(o.name, func(t *testing.T) {
-			if err := checks.RenderedDrift(ctx(t, 2*time.Minute), bin, root(t), o.dir(t), filepath.Join(o.dir(t), "rendered.yaml")); err != nil {
-				t.Error(err)
-			}
-		})
+	if _, err := render(t, "-all", "-check", "-overlays", filepath.Join(root(t), "overlays")); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -342,9 +337,7 @@ func TestKubeconform(t *testing.T) {
 		data []byte
 	}
 	var inputs []input
-	bin := renderBin(t)
-	chart, err := checks.Render(ctx(t, 2*time.Minute), bin, root(t),
-		filepath.Join(root(t), "charts", "asm-ready", "values.yaml"), checks.Namespace)
+	chart, err := render(t, "-values", filepath.Join(root(t), "charts", "asm-ready", "values.yaml"), "-namespace", checks.Namespace)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/asm-ready/asm-ready/tools/meshcheck"
@@ -88,7 +89,7 @@ func TestPinImages(t *testing.T) {
 	}
 	cli := exec.CommandContext(ctx(t, 2*time.Minute), kustomizeBin(t), "build", gke)
 	if got, err := cli.Output(); err != nil || !bytes.Equal(got, out) {
-		t.Errorf("kustomize CLI on the pinned overlay: %v; differs from the Go API: %s", err, checks.Diff(string(got), string(out)))
+		t.Errorf("kustomize CLI on the pinned overlay: %v; differs from the Go API (-CLI +Go API):\n%s", err, cmp.Diff(string(got), string(out)))
 	}
 	for version, v := range validators(t) {
 		for _, problem := range v.Validate("pinned overlays/gke", out).Problems {
@@ -113,6 +114,6 @@ func TestPinImages(t *testing.T) {
 		t.Fatalf("second pin: %v\n%s", err, out)
 	}
 	if again, _ := os.ReadFile(kfile); !bytes.Equal(again, pinned) {
-		t.Errorf("a second pin changed the file:\n%s", checks.Diff(string(pinned), string(again)))
+		t.Errorf("a second pin changed the file (-first +second):\n%s", cmp.Diff(string(pinned), string(again)))
 	}
 }

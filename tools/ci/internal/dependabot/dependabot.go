@@ -6,9 +6,10 @@ package dependabot
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v4"
@@ -97,12 +98,12 @@ func (c *Config) Check(repo fs.FS) ([]string, error) {
 
 func compare(ecosystem, file string, have, covered map[string]bool) []string {
 	var out []string
-	for _, d := range sortedKeys(have) {
+	for _, d := range slices.Sorted(maps.Keys(have)) {
 		if !covered[d] {
 			out = append(out, fmt.Sprintf("%s has a %s but no %s entry in dependabot.yml; add %q to its directories", d, file, ecosystem, d))
 		}
 	}
-	for _, d := range sortedKeys(covered) {
+	for _, d := range slices.Sorted(maps.Keys(covered)) {
 		if !have[d] {
 			out = append(out, fmt.Sprintf("dependabot.yml %s entry %q: no %s there; remove it or fix the path", ecosystem, d, file))
 		}
@@ -132,13 +133,4 @@ func DirsWith(repo fs.FS, name string) (map[string]bool, error) {
 		return nil
 	})
 	return out, err
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,8 +2,9 @@ package wfcheck
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/rhysd/actionlint"
@@ -100,7 +101,7 @@ func scriptCommands(path, job string, base int, script string, allowed map[strin
 			out = append(out, Finding{path, line, fmt.Sprintf("job %s: command name is not a plain word; call a named command or a make target", job)})
 		case allowed[name] || funcs[name]:
 		default:
-			out = append(out, Finding{path, line, fmt.Sprintf("job %s: %q is run directly; project commands go through a make target (allowed here: make, %s)", job, name, strings.Join(sortedKeys(allowed), ", "))})
+			out = append(out, Finding{path, line, fmt.Sprintf("job %s: %q is run directly; project commands go through a make target (allowed here: make, %s)", job, name, strings.Join(slices.Sorted(maps.Keys(allowed)), ", "))})
 		}
 		return true
 	})
@@ -170,20 +171,8 @@ func MissingTargets(calls []MakeCall, targets map[string]bool) []Finding {
 // Allowed builds a command allow-list: Plumbing plus extra.
 func Allowed(extra ...string) map[string]bool {
 	m := map[string]bool{}
-	for _, c := range Plumbing {
-		m[c] = true
-	}
-	for _, c := range extra {
+	for _, c := range append(slices.Clone(Plumbing), extra...) {
 		m[c] = true
 	}
 	return m
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

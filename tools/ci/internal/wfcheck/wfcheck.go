@@ -7,9 +7,12 @@ package wfcheck
 
 import (
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -70,7 +73,7 @@ func Files(dir string) ([]string, error) {
 // purpose: they would make the result depend on what happens to be on PATH.
 // Run scripts are instead parsed as bash by Commands.
 func Lint(paths []string) ([]Finding, error) {
-	l, err := actionlint.NewLinter(discard{}, &actionlint.LinterOptions{Shellcheck: "", Pyflakes: ""})
+	l, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{Shellcheck: "", Pyflakes: ""})
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +93,6 @@ func Lint(paths []string) ([]Finding, error) {
 	}
 	return out, nil
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 var (
 	shaRef = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -189,11 +188,4 @@ func valueOf(s *actionlint.String) string {
 	return s.Value
 }
 
-func jobIDs(wf *Workflow) []string {
-	ids := make([]string, 0, len(wf.AST.Jobs))
-	for id := range wf.AST.Jobs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
+func jobIDs(wf *Workflow) []string { return slices.Sorted(maps.Keys(wf.AST.Jobs)) }

@@ -20,10 +20,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/asm-ready/asm-ready/tools/internal/cachedir"
+	"github.com/asm-ready/asm-ready/tools/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/meshcheck"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/cachedir"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/checks"
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/kbuild"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/kubeval"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"
 )

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/cachedir"
+	"github.com/asm-ready/asm-ready/tools/internal/cachedir"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"
 )
 

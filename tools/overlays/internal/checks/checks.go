@@ -1,19 +1,14 @@
 // Package checks holds the overlay checks shared by the tests and the
-// validate command: rendered-manifest drift, mesh readiness, and comparing
-// two manifest streams while ignoring image references.
+// validate command: mesh readiness, and comparing two manifest streams
+// while ignoring image references.
 package checks
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/yaml"
 
@@ -22,82 +17,6 @@ import (
 
 // Namespace is where every overlay deploys.
 const Namespace = "asm-ready"
-
-// KustomizationNamespace reads the `namespace:` an overlay's kustomization.yaml sets.
-func KustomizationNamespace(dir string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
-	if err != nil {
-		return "", err
-	}
-	var k types.Kustomization
-	if err := yaml.UnmarshalStrict(data, &k); err != nil {
-		return "", fmt.Errorf("%s: %w", filepath.Join(dir, "kustomization.yaml"), err)
-	}
-	return k.Namespace, nil
-}
-
-// Render runs the chart render command (tools/cmd/render, built as bin) for
-// one values file and returns what it would write to rendered.yaml.
-func Render(ctx context.Context, bin, root, values, namespace string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, bin, "-chart", filepath.Join(root, "charts", "asm-ready"),
-		"-values", values, "-namespace", namespace, "-out", "-")
-	cmd.Dir = filepath.Join(root, "tools")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("render %s: %v: %s", values, err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.Bytes(), nil
-}
-
-// RenderedDrift re-renders overlay's values.yaml and compares the result with
-// rendered (normally overlay/rendered.yaml). The error tells the contributor
-// what to run.
-func RenderedDrift(ctx context.Context, bin, root, overlay, rendered string) error {
-	ns, err := KustomizationNamespace(overlay)
-	if err != nil {
-		return err
-	}
-	want, err := Render(ctx, bin, root, filepath.Join(overlay, "values.yaml"), ns)
-	if err != nil {
-		return err
-	}
-	got, err := os.ReadFile(rendered)
-	if err != nil {
-		return fmt.Errorf("%s: %w: run make render", rendered, err)
-	}
-	if bytes.Equal(got, want) {
-		return nil
-	}
-	line, gotLine, wantLine := firstDiff(got, want)
-	return fmt.Errorf("%s is stale: line %d is %q, the chart renders %q: run make render and commit the result",
-		rel(root, rendered), line, gotLine, wantLine)
-}
-
-func rel(root, p string) string {
-	if r, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(r, "..") {
-		return r
-	}
-	return p
-}
-
-// firstDiff returns the first line number (1-based) where a and b differ.
-func firstDiff(a, b []byte) (int, string, string) {
-	al, bl := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
-		}
-		if i < len(bl) {
-			y = bl[i]
-		}
-		if x != y || i >= len(al) || i >= len(bl) {
-			return i + 1, x, y
-		}
-	}
-	return 0, "", ""
-}
 
 // MeshFindings runs meshcheck over a manifest stream and fails on any finding
 // at warning level or above (meshcheck's own default for --fail-on).
@@ -184,13 +103,4 @@ func BareImage(ref string) string {
 		ref = ref[:i]
 	}
 	return ref
-}
-
-// Diff reports where two canonical streams first differ, or "" when equal.
-func Diff(a, b string) string {
-	if a == b {
-		return ""
-	}
-	line, x, y := firstDiff([]byte(a), []byte(b))
-	return fmt.Sprintf("line %d: %q != %q", line, x, y)
 }

@@ -1,10 +1,10 @@
 package checks
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/asm-ready/asm-ready/tools/meshcheck"
 )
@@ -84,48 +84,13 @@ spec: {type: ClusterIP}
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := Diff(a, b)
-			if (d == "") != tt.equal {
-				t.Errorf("Diff() = %q, want equal=%v", d, tt.equal)
+			if d := cmp.Diff(a, b); (d == "") != tt.equal {
+				t.Errorf("canonical forms differ by %s, want equal=%v", d, tt.equal)
 			}
 		})
 	}
 	if _, err := Canonical([]byte("kind: [\n")); err == nil {
 		t.Error("Canonical accepted broken YAML")
-	}
-}
-
-func TestKustomizationNamespace(t *testing.T) {
-	dir := t.TempDir()
-	write := func(s string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("namespace: asm-ready\nresources: [a.yaml]\n")
-	if ns, err := KustomizationNamespace(dir); err != nil || ns != "asm-ready" {
-		t.Errorf("KustomizationNamespace() = %q, %v; want asm-ready", ns, err)
-	}
-	write("namespase: asm-ready\n")
-	if _, err := KustomizationNamespace(dir); err == nil || !strings.Contains(err.Error(), "namespase") {
-		t.Errorf("KustomizationNamespace() error = %v, want one naming the unknown field", err)
-	}
-}
-
-func TestFirstDiff(t *testing.T) {
-	tests := []struct {
-		a, b string
-		line int
-	}{
-		{"x\ny\n", "x\nz\n", 2},
-		{"x\n", "x\ny\n", 2},
-		{"a", "b", 1},
-	}
-	for _, tt := range tests {
-		if line, _, _ := firstDiff([]byte(tt.a), []byte(tt.b)); line != tt.line {
-			t.Errorf("firstDiff(%q, %q) line = %d, want %d", tt.a, tt.b, line, tt.line)
-		}
 	}
 }
 

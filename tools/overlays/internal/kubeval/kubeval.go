@@ -32,32 +32,22 @@ func New(dir, version string) (*Validator, error) {
 	return &Validator{v: v}, nil
 }
 
-// Problem is one reason a manifest is not valid.
-type Problem struct {
-	File    string // the stream's name
-	Object  string // Kind/name, or "document" when it could not be parsed
-	Path    string // JSON pointer into the object, when known
-	Message string
-}
-
-func (p Problem) String() string {
-	s := p.File + ": " + p.Object
-	if p.Path != "" {
-		s += ": " + p.Path
-	}
-	// One line per problem: YAML errors arrive with embedded newlines.
-	return s + ": " + strings.Join(strings.Fields(p.Message), " ")
-}
-
 // Report is the outcome for one stream of YAML documents.
 type Report struct {
-	Valid    int // objects that passed
-	Problems []Problem
+	Valid    int      // objects that passed
+	Problems []string // one line each: stream: Kind/name[: JSON pointer]: message
 }
 
 // Validate checks every document in data, reporting under name.
 func (v *Validator) Validate(name string, data []byte) Report {
 	var r Report
+	problem := func(object, path, msg string) {
+		if path != "" {
+			object += ": " + path
+		}
+		// One line per problem: YAML errors arrive with embedded newlines.
+		r.Problems = append(r.Problems, name+": "+object+": "+strings.Join(strings.Fields(msg), " "))
+	}
 	for _, res := range v.v.Validate(name, io.NopCloser(bytes.NewReader(data))) {
 		object := "document"
 		if sig, err := res.Resource.Signature(); err == nil && sig.Kind != "" {
@@ -69,17 +59,17 @@ func (v *Validator) Validate(name string, data []byte) Report {
 		case validator.Empty:
 		case validator.Invalid:
 			if len(res.ValidationErrors) == 0 {
-				r.Problems = append(r.Problems, Problem{File: name, Object: object, Message: res.Err.Error()})
+				problem(object, "", res.Err.Error())
 			}
 			for _, e := range res.ValidationErrors {
-				r.Problems = append(r.Problems, Problem{File: name, Object: object, Path: e.Path, Message: e.Msg})
+				problem(object, e.Path, e.Msg)
 			}
 		default: // Error, or Skipped (which strict options never produce)
 			msg := "skipped"
 			if res.Err != nil {
 				msg = res.Err.Error()
 			}
-			r.Problems = append(r.Problems, Problem{File: name, Object: object, Message: msg})
+			problem(object, "", msg)
 		}
 	}
 	return r

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/asm-ready/asm-ready/tools/overlays/internal/cachedir"
+	"github.com/asm-ready/asm-ready/tools/internal/cachedir"
 	"github.com/asm-ready/asm-ready/tools/overlays/internal/schemagen"
 )
 
@@ -132,10 +132,7 @@ func TestValidate(t *testing.T) {
 			if len(r.Problems) == 0 {
 				t.Fatalf("no problem reported, want one mentioning %q", tt.wantErr)
 			}
-			all := ""
-			for _, p := range r.Problems {
-				all += p.String() + "\n"
-			}
+			all := strings.Join(r.Problems, "\n")
 			if !strings.Contains(all, tt.wantErr) || !strings.Contains(all, "test.yaml: ") {
 				t.Errorf("problems =\n%s\nwant one naming %q and the file", all, tt.wantErr)
 			}

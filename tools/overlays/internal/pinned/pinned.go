@@ -1,6 +1,6 @@
 // Package pinned builds the repository's pinned tool binaries (skaffold,
-// kustomize) from their Go modules into the cache directory, once, and runs
-// skaffold the only way it may run here: offline, with a private HOME and
+// kustomize) from their Go modules into the cache directory, once, and gives
+// skaffold the only environment it may run in here: a private HOME and
 // metrics collection off.
 package pinned
 
@@ -140,27 +140,4 @@ func SkaffoldEnv(home string) ([]string, error) {
 		"SKAFFOLD_UPDATE_CHECK=false",
 		"SKAFFOLD_INTERACTIVE=false",
 	), nil
-}
-
-// SkaffoldRender runs `skaffold render --offline=true --digest-source=tag`
-// in root for profile ("" = default) and returns the manifests it prints.
-func SkaffoldRender(ctx context.Context, bin, root, home, profile string) ([]byte, error) {
-	env, err := SkaffoldEnv(home)
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"render", "--offline=true", "--digest-source=tag"}
-	if profile != "" {
-		args = append(args, "--profile", profile)
-	}
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = root
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		// Skaffold prints hook output on stdout: show both.
-		return nil, fmt.Errorf("skaffold %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.Bytes(), nil
 }

@@ -2,8 +2,12 @@ package schemagen
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/sets"
 )
 
 const (
@@ -22,22 +26,9 @@ func quantity() map[string]any {
 	return map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "number"}}}
 }
 
-// GVK is a group/version/kind from x-kubernetes-group-version-kind.
-type GVK struct {
-	Group, Version, Kind string
-}
-
-// APIVersion is the apiVersion field value for g.
-func (g GVK) APIVersion() string {
-	if g.Group == "" {
-		return g.Version
-	}
-	return g.Group + "/" + g.Version
-}
-
-// KindFile is the file name kubeconform looks up for g in the built-in layout:
+// kindFile is the file name kubeconform looks up for g in the built-in layout:
 // lower-case kind, the first label of the group, and the version.
-func (g GVK) KindFile() string {
+func kindFile(g schema.GroupVersionKind) string {
 	suffix := ""
 	if g.Group != "" {
 		suffix = "-" + strings.ToLower(strings.Split(g.Group, ".")[0])
@@ -45,7 +36,10 @@ func (g GVK) KindFile() string {
 	return strings.ToLower(g.Kind) + suffix + "-" + strings.ToLower(g.Version) + ".json"
 }
 
-// openAPI converts swagger 2.0 definitions into standalone strict schemas.
+// openAPI converts schemas into standalone strict JSON schemas (draft 4
+// semantics, as kubeconform compiles them): swagger 2.0 definitions, whose
+// $refs it inlines from defs, or, with defs nil, a CRD's structural
+// openAPIV3Schema, where any $ref is an error.
 type openAPI struct {
 	defs map[string]map[string]any
 }
@@ -63,6 +57,9 @@ func (o *openAPI) schemaFor(name string) (map[string]any, error) {
 	return out.(map[string]any), nil
 }
 
+// convert drops what a validator does not need (descriptions, examples,
+// defaults) and applies the Kubernetes extensions it does not know:
+// int-or-string, nullable, preserve-unknown-fields and embedded resources.
 func (o *openAPI) convert(node any, stack map[string]bool) (any, error) {
 	switch n := node.(type) {
 	case []any:
@@ -77,53 +74,75 @@ func (o *openAPI) convert(node any, stack map[string]bool) (any, error) {
 		return out, nil
 	case map[string]any:
 		if ref, ok := n["$ref"].(string); ok {
-			name, ok := strings.CutPrefix(ref, defPrefix)
-			if !ok {
-				return nil, fmt.Errorf("unsupported $ref %q", ref)
-			}
-			if name == quantityDef {
-				return quantity(), nil
-			}
-			if stack[name] {
-				// Recursive types (JSONSchemaProps) stop here: accept anything below.
-				return map[string]any{}, nil
-			}
-			def, ok := o.defs[name]
-			if !ok {
-				return nil, fmt.Errorf("$ref %q: no such definition", ref)
-			}
-			stack[name] = true
-			defer delete(stack, name)
-			return o.convert(def, stack)
+			return o.inline(ref, stack)
 		}
 		if n["format"] == "int-or-string" {
 			return intOrString(), nil
 		}
 		out := map[string]any{}
 		for k, v := range n {
-			if k == "description" || strings.HasPrefix(k, "x-kubernetes-") {
+			switch {
+			case k == "description" || k == "example" || k == "default" || k == "nullable" || strings.HasPrefix(k, "x-kubernetes-"):
 				continue
-			}
-			if k == "properties" {
+			case k == "properties":
 				props, err := o.convertProperties(v, stack)
 				if err != nil {
 					return nil, err
 				}
 				out[k] = props
-				continue
+			default:
+				c, err := o.convert(v, stack)
+				if err != nil {
+					return nil, err
+				}
+				out[k] = c
 			}
-			c, err := o.convert(v, stack)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = c
 		}
-		strict(out)
-		nullableOptional(out)
+		if n["x-kubernetes-int-or-string"] == true {
+			delete(out, "type")
+			out["anyOf"] = []any{map[string]any{"type": "string"}, map[string]any{"type": "integer"}}
+		}
+		if n["x-kubernetes-preserve-unknown-fields"] != true && n["x-kubernetes-embedded-resource"] != true {
+			strict(out)
+		}
+		if o.defs != nil {
+			// The API server lets optional fields of built-in kinds be null;
+			// a CRD says so with nullable.
+			nullableOptional(out)
+		}
+		if n["nullable"] == true {
+			if anyOf, ok := out["anyOf"].([]any); ok {
+				out["anyOf"] = append(anyOf, map[string]any{"type": "null"})
+			} else {
+				allowNull(out)
+			}
+		}
 		return out, nil
 	default:
 		return node, nil
 	}
+}
+
+// inline returns the converted definition a $ref names.
+func (o *openAPI) inline(ref string, stack map[string]bool) (any, error) {
+	name, ok := strings.CutPrefix(ref, defPrefix)
+	if !ok {
+		return nil, fmt.Errorf("unsupported $ref %q", ref)
+	}
+	if name == quantityDef {
+		return quantity(), nil
+	}
+	if stack[name] {
+		// Recursive types (JSONSchemaProps) stop here: accept anything below.
+		return map[string]any{}, nil
+	}
+	def, ok := o.defs[name]
+	if !ok {
+		return nil, fmt.Errorf("$ref %q: no such definition", ref)
+	}
+	stack[name] = true
+	defer delete(stack, name)
+	return o.convert(def, stack)
 }
 
 // convertProperties keeps property names verbatim (a property called
@@ -163,22 +182,27 @@ func nullableOptional(s map[string]any) {
 	if !ok {
 		return
 	}
-	required := map[string]bool{}
-	if req, ok := s["required"].([]any); ok {
-		for _, r := range req {
-			if name, ok := r.(string); ok {
-				required[name] = true
-			}
-		}
-	}
+	req := required(s)
 	for name, p := range props {
-		if required[name] {
+		if req.Has(name) {
 			continue
 		}
 		if m, ok := p.(map[string]any); ok {
 			allowNull(m)
 		}
 	}
+}
+
+// required returns the property names s lists as required.
+func required(s map[string]any) sets.Set[string] {
+	names := sets.New[string]()
+	list, _ := s["required"].([]any)
+	for _, r := range list {
+		if name, ok := r.(string); ok {
+			names.Insert(name)
+		}
+	}
+	return names
 }
 
 func allowNull(m map[string]any) {
@@ -200,30 +224,17 @@ func allowNull(m map[string]any) {
 }
 
 // pinKind makes apiVersion and kind accept only g's values and requires them.
-func pinKind(s map[string]any, g GVK) {
+func pinKind(s map[string]any, g schema.GroupVersionKind) {
 	props, _ := s["properties"].(map[string]any)
 	if props == nil {
 		props = map[string]any{}
 		s["properties"] = props
 	}
-	props["apiVersion"] = map[string]any{"type": "string", "enum": []any{g.APIVersion()}}
+	props["apiVersion"] = map[string]any{"type": "string", "enum": []any{g.GroupVersion().String()}}
 	props["kind"] = map[string]any{"type": "string", "enum": []any{g.Kind}}
-	req := map[string]bool{"apiVersion": true, "kind": true}
-	if old, ok := s["required"].([]any); ok {
-		for _, r := range old {
-			if name, ok := r.(string); ok {
-				req[name] = true
-			}
-		}
-	}
-	names := make([]string, 0, len(req))
-	for name := range req {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	list := make([]any, len(names))
-	for i, n := range names {
-		list[i] = n
+	var list []any
+	for _, name := range sets.List(required(s).Insert("apiVersion", "kind")) {
+		list = append(list, name)
 	}
 	s["required"] = list
 }
@@ -232,12 +243,7 @@ func pinKind(s map[string]any, g GVK) {
 // swagger definitions, keyed by kubeconform file name.
 func (o *openAPI) kindSchemas() (map[string]map[string]any, error) {
 	out := map[string]map[string]any{}
-	names := make([]string, 0, len(o.defs))
-	for name := range o.defs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(o.defs)) {
 		gvks, ok := o.defs[name]["x-kubernetes-group-version-kind"].([]any)
 		if !ok || len(gvks) != 1 {
 			// Kinds registered under many groups (DeleteOptions, WatchEvent)
@@ -253,7 +259,7 @@ func (o *openAPI) kindSchemas() (map[string]map[string]any, error) {
 			return nil, err
 		}
 		pinKind(s, g)
-		file := g.KindFile()
+		file := kindFile(g)
 		if _, dup := out[file]; dup {
 			return nil, fmt.Errorf("two kinds map to schema file %s (second: %s)", file, name)
 		}
@@ -262,16 +268,16 @@ func (o *openAPI) kindSchemas() (map[string]map[string]any, error) {
 	return out, nil
 }
 
-func gvkOf(v any) (GVK, error) {
+func gvkOf(v any) (schema.GroupVersionKind, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return GVK{}, fmt.Errorf("x-kubernetes-group-version-kind entry is %T", v)
+		return schema.GroupVersionKind{}, fmt.Errorf("x-kubernetes-group-version-kind entry is %T", v)
 	}
 	g, _ := m["group"].(string)
 	ver, _ := m["version"].(string)
 	k, _ := m["kind"].(string)
 	if ver == "" || k == "" {
-		return GVK{}, fmt.Errorf("x-kubernetes-group-version-kind entry %v lacks version or kind", m)
+		return schema.GroupVersionKind{}, fmt.Errorf("x-kubernetes-group-version-kind entry %v lacks version or kind", m)
 	}
-	return GVK{g, ver, k}, nil
+	return schema.GroupVersionKind{Group: g, Version: ver, Kind: k}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 func mustJSON(t *testing.T, s string) map[string]any {
@@ -17,21 +19,21 @@ func mustJSON(t *testing.T, s string) map[string]any {
 
 func TestKindFile(t *testing.T) {
 	tests := []struct {
-		gvk  GVK
+		gvk  schema.GroupVersionKind
 		want string
 	}{
-		{GVK{"", "v1", "Service"}, "service-v1.json"},
-		{GVK{"apps", "v1", "Deployment"}, "deployment-apps-v1.json"},
-		{GVK{"networking.k8s.io", "v1", "NetworkPolicy"}, "networkpolicy-networking-v1.json"},
-		{GVK{"autoscaling", "v2", "HorizontalPodAutoscaler"}, "horizontalpodautoscaler-autoscaling-v2.json"},
+		{schema.GroupVersionKind{Group: "", Version: "v1", Kind: "Service"}, "service-v1.json"},
+		{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "deployment-apps-v1.json"},
+		{schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"}, "networkpolicy-networking-v1.json"},
+		{schema.GroupVersionKind{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}, "horizontalpodautoscaler-autoscaling-v2.json"},
 	}
 	for _, tt := range tests {
-		if got := tt.gvk.KindFile(); got != tt.want {
-			t.Errorf("%v.KindFile() = %q, want %q", tt.gvk, got, tt.want)
+		if got := kindFile(tt.gvk); got != tt.want {
+			t.Errorf("kindFile(%v) = %q, want %q", tt.gvk, got, tt.want)
 		}
 	}
-	if got, want := (GVK{"networking.istio.io", "v1", "VirtualService"}).CRDFile(), "crds/networking.istio.io/virtualservice_v1.json"; got != want {
-		t.Errorf("CRDFile() = %q, want %q", got, want)
+	if got, want := crdFile(schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}), "crds/networking.istio.io/virtualservice_v1.json"; got != want {
+		t.Errorf("crdFile() = %q, want %q", got, want)
 	}
 }
 

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -26,12 +26,9 @@ func pinsDigest() string {
 	for _, s := range crdSources {
 		parts = append(parts, s.Module.Path+"@"+s.Module.Version+"/"+s.File)
 	}
-	var h uint32 = 2166136261 // FNV-1a: short, stable, no crypto needed
-	for _, b := range []byte(strings.Join(parts, "\n")) {
-		h ^= uint32(b)
-		h *= 16777619
-	}
-	return fmt.Sprintf("%08x", h)
+	h := fnv.New32a() // short and stable; no crypto needed
+	h.Write([]byte(strings.Join(parts, "\n")))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // formatVersion changes whenever the conversion itself changes.
@@ -83,7 +80,7 @@ func Generate(ctx context.Context, cache string) (string, error) {
 			return "", err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "complete"), []byte(strings.Join(sortedKeys(files), "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "complete"), []byte(strings.Join(slices.Sorted(maps.Keys(files)), "\n")+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
@@ -117,15 +114,10 @@ func Build(ctx context.Context) (map[string][]byte, error) {
 		}
 		maps.Copy(files, kinds)
 	}
-	dirs := map[Module]string{}
 	for _, src := range crdSources {
-		d, ok := dirs[src.Module]
-		if !ok {
-			var err error
-			if d, err = ModuleDir(ctx, src.Module); err != nil {
-				return nil, err
-			}
-			dirs[src.Module] = d
+		d, err := ModuleDir(ctx, src.Module) // quick once the module is in the module cache
+		if err != nil {
+			return nil, err
 		}
 		data, err := os.ReadFile(filepath.Join(d, filepath.FromSlash(src.File)))
 		if err != nil {
@@ -188,7 +180,7 @@ func crdSchemas(data []byte, meta map[string]any) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		files[v.GVK.CRDFile()] = out
+		files[crdFile(v.GVK)] = out
 	}
 	return files, nil
 }
@@ -201,13 +193,4 @@ func marshal(s map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

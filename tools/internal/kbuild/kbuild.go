@@ -14,18 +14,13 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
-// Options are the kustomize options of `kubectl apply -k`
-// (k8s.io/cli-runtime's KustomizeVisitor).
-func Options() *krusty.Options {
+// Build returns the YAML stream `kubectl kustomize dir` prints, with the
+// kustomize options of `kubectl apply -k` (k8s.io/cli-runtime's
+// KustomizeVisitor).
+func Build(dir string) ([]byte, error) {
 	o := krusty.MakeDefaultOptions()
 	o.Reorder = krusty.ReorderOptionLegacy
-	return o
-}
-
-// Build returns the YAML stream `kubectl kustomize dir` prints.
-func Build(dir string) ([]byte, error) {
-	k := krusty.MakeKustomizer(Options())
-	m, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	m, err := krusty.MakeKustomizer(o).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}

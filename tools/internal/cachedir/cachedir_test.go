@@ -18,6 +18,7 @@ func TestDir(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(Env, tt.cache)
 			t.Setenv("HOME", tt.home)
+			t.Setenv("XDG_CACHE_HOME", "")
 			got, err := Dir()
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Dir() error = %v, wantErr %v", err, tt.wantErr)

@@ -3,7 +3,7 @@
 package cachedir
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -11,14 +11,15 @@ import (
 // Env names the variable that overrides the cache location.
 const Env = "ASM_READY_CACHE"
 
-// Dir returns ${ASM_READY_CACHE:-$HOME/.cache/asm-ready}. It does not create it.
+// Dir returns ${ASM_READY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/asm-ready},
+// the directory tools/kube/build.sh uses too. It does not create it.
 func Dir() (string, error) {
 	if d := os.Getenv(Env); d != "" {
 		return filepath.Abs(d)
 	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return "", errors.New("cache directory: neither " + Env + " nor HOME is set; set " + Env + " to a writable directory")
+	user, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("cache directory: %w; set %s to a writable directory", err, Env)
 	}
-	return filepath.Join(home, ".cache", "asm-ready"), nil
+	return filepath.Join(user, "asm-ready"), nil
 }
