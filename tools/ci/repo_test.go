@@ -1,11 +1,15 @@
-// Tests over the repository's own GitHub configuration: the workflows in
-// .github/workflows and .github/dependabot.yml. Each check also runs over a
-// bad fixture in testdata/ to prove it can fail.
+// Package ci tests the repository itself: its GitHub workflows (actionlint,
+// pinned actions, hygiene, which commands they run, that the make targets
+// they call exist), Dependabot's coverage, the Makefile's help and the
+// services' .dockerignore files. Each check also runs over a bad fixture, in
+// testdata/ or written by its test, to prove it can fail.
+//
+// Every file here is a _test.go file: the checks and their helpers are test
+// code, which no binary imports.
 package ci
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -13,10 +17,6 @@ import (
 	"testing"
 
 	"github.com/rhysd/actionlint"
-
-	"github.com/asm-ready/asm-ready/tools/ci/internal/dependabot"
-	"github.com/asm-ready/asm-ready/tools/ci/internal/maketargets"
-	"github.com/asm-ready/asm-ready/tools/ci/internal/wfcheck"
 )
 
 // Commands each workflow may run directly besides make and shell plumbing.
@@ -53,40 +53,40 @@ func repoRoot(t *testing.T) string {
 
 // check runs every workflow check over the files, with make targets read
 // from the Makefile in makeDir, and returns the findings by check name.
-func check(t *testing.T, files []string, makeDir string) map[string][]wfcheck.Finding {
+func check(t *testing.T, files []string, makeDir string) map[string][]finding {
 	t.Helper()
-	out := map[string][]wfcheck.Finding{}
-	lint, err := wfcheck.Lint(files)
+	out := map[string][]finding{}
+	lint, err := lintWorkflows(files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out["actionlint"] = lint
-	targets, err := maketargets.List(makeDir)
+	targets, err := listMakeTargets(makeDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		wf, err := wfcheck.Load(f)
+		wf, err := loadWorkflow(f)
 		if err != nil {
-			out["parse"] = append(out["parse"], wfcheck.Finding{File: f, Message: err.Error()})
+			out["parse"] = append(out["parse"], finding{File: f, Message: err.Error()})
 			continue
 		}
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out["pins"] = append(out["pins"], wfcheck.Pins(wf, src)...)
-		out["hygiene"] = append(out["hygiene"], wfcheck.Hygiene(wf)...)
-		calls, cmds := wfcheck.Commands(wf, wfcheck.Allowed(directCommands[filepath.Base(f)]...))
+		out["pins"] = append(out["pins"], checkPins(wf, src)...)
+		out["hygiene"] = append(out["hygiene"], checkHygiene(wf)...)
+		calls, cmds := checkCommands(wf, allowedCommands(directCommands[filepath.Base(f)]...))
 		out["commands"] = append(out["commands"], cmds...)
-		out["make-targets"] = append(out["make-targets"], wfcheck.MissingTargets(calls, targets)...)
+		out["make-targets"] = append(out["make-targets"], missingTargets(calls, targets)...)
 	}
 	return out
 }
 
 func TestWorkflows(t *testing.T) {
 	root := repoRoot(t)
-	files, err := wfcheck.Files(filepath.Join(root, ".github", "workflows"))
+	files, err := workflowFiles(filepath.Join(root, ".github", "workflows"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +119,7 @@ func TestBadFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fixture+"/"+tt.check, func(t *testing.T) {
 			found := check(t, []string{filepath.Join("testdata", "workflows", tt.fixture)}, "testdata")
-			var msgs []string
-			for _, f := range found[tt.check] {
-				msgs = append(msgs, f.Message)
-			}
+			msgs := findingMessages(found[tt.check])
 			if !strings.Contains(strings.Join(msgs, "\n"), tt.want) {
 				t.Fatalf("check %s: want a finding containing %q, got %q", tt.check, tt.want, msgs)
 			}
@@ -130,16 +127,35 @@ func TestBadFixtures(t *testing.T) {
 	}
 }
 
-// goModuleDirs returns the repository's Go module directories, relative.
-func goModuleDirs(t *testing.T, root string) map[string]bool {
+// repoDirsWith returns the repository's directories, relative to root,
+// that hold a file named name (see dirsWith for what is skipped).
+func repoDirsWith(t *testing.T, root, name string) map[string]bool {
 	t.Helper()
-	dirs, err := dependabot.DirsWith(os.DirFS(root), "go.mod")
+	dirs, err := dirsWith(os.DirFS(root), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]bool{}
 	for d := range dirs {
 		out[strings.TrimPrefix(d, "/")] = true
+	}
+	return out
+}
+
+// repoWorkflows loads every workflow in the repository's .github/workflows.
+func repoWorkflows(t *testing.T, root string) []*workflow {
+	t.Helper()
+	files, err := workflowFiles(filepath.Join(root, ".github", "workflows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*workflow
+	for _, f := range files {
+		wf, err := loadWorkflow(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, wf)
 	}
 	return out
 }
@@ -168,9 +184,9 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-func loadCI(t *testing.T, root string) *wfcheck.Workflow {
+func loadCI(t *testing.T, root string) *workflow {
 	t.Helper()
-	wf, err := wfcheck.Load(filepath.Join(root, ".github", "workflows", "ci.yaml"))
+	wf, err := loadWorkflow(filepath.Join(root, ".github", "workflows", "ci.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +209,7 @@ func TestCIMatrixCoversEveryModule(t *testing.T) {
 		}
 		got[s.Value] = true
 	}
-	want := goModuleDirs(t, root)
+	want := repoDirsWith(t, root, "go.mod")
 	for m := range wrapperModules {
 		delete(want, m)
 	}
@@ -210,26 +226,14 @@ func TestCIMatrixCoversEveryModule(t *testing.T) {
 // module and build cache on the go.sum of every module a workflow builds.
 func TestSetupGoCachesEveryGoSum(t *testing.T) {
 	root := repoRoot(t)
-	sums, err := dependabot.DirsWith(os.DirFS(root), "go.sum")
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]bool{}
-	for d := range sums {
-		if d := strings.TrimPrefix(d, "/"); wrapperModules[d] != localNode {
+	for d := range repoDirsWith(t, root, "go.sum") {
+		if wrapperModules[d] != localNode {
 			want[d+"/go.sum"] = true
 		}
 	}
-	files, err := wfcheck.Files(filepath.Join(root, ".github", "workflows"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	steps := 0
-	for _, f := range files {
-		wf, err := wfcheck.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, wf := range repoWorkflows(t, root) {
 		for id, job := range wf.AST.Jobs {
 			for _, s := range job.Steps {
 				a, ok := s.Exec.(*actionlint.ExecAction)
@@ -237,7 +241,7 @@ func TestSetupGoCachesEveryGoSum(t *testing.T) {
 					continue
 				}
 				steps++
-				where := filepath.Base(f) + " job " + id
+				where := filepath.Base(wf.Path) + " job " + id
 				if in := a.Inputs["go-version-file"]; in == nil || in.Value.Value != "go.work" {
 					t.Errorf("%s: setup-go needs go-version-file: go.work", where)
 				}
@@ -273,20 +277,12 @@ func TestWritePermissionsScoped(t *testing.T) {
 		"release.yaml/publish": {"packages": true, "contents": true},
 		"release.yaml/pin":     {"contents": true, "pull-requests": true},
 	}
-	files, err := wfcheck.Files(filepath.Join(root, ".github", "workflows"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		wf, err := wfcheck.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, wf := range repoWorkflows(t, root) {
 		for id, job := range wf.AST.Jobs {
 			if job.Permissions == nil {
 				continue
 			}
-			key := filepath.Base(f) + "/" + id
+			key := filepath.Base(wf.Path) + "/" + id
 			for scope, p := range job.Permissions.Scopes {
 				if p.Value != nil && p.Value.Value == "write" && !allowed[key][scope] {
 					t.Errorf("%s: %s: write is not expected here; grant write only where a step needs it", key, scope)
@@ -302,11 +298,11 @@ func TestDependabotCoversRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := dependabot.Parse(b)
+	c, err := parseDependabot(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	problems, err := c.Check(os.DirFS(root))
+	problems, err := c.checkCoverage(os.DirFS(root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,14 +315,11 @@ func TestDependabotCoversRepository(t *testing.T) {
 // does not list. File targets (paths) are not commands and are left out.
 func undocumented(t *testing.T, dir string) []string {
 	t.Helper()
-	targets, err := maketargets.List(dir)
+	targets, err := listMakeTargets(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("make", "-s", "help")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MFLAGS=")
-	out, err := cmd.Output()
+	out, err := makeCommand(dir, "-s", "help").Output()
 	if err != nil {
 		t.Fatalf("make help in %s: %v", dir, err)
 	}
