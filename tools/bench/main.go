@@ -47,7 +47,7 @@ var docTemplate string
 func main() {
 	repo := flag.String("repo", "..", "repository root, with bin/ built by make bench")
 	flag.Parse()
-	fortiolog.SetLogLevelQuiet(fortiolog.Warning)
+	fortiolog.SetLogLevelQuiet(fortiolog.Error) // as its -quiet
 	if err := run(*repo); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

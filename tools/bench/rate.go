@@ -119,9 +119,6 @@ func (b *bench) runRate(rate float64, loadgen bool) (rateRun, error) {
 	return r, nil
 }
 
-// rateRows judges loadgen's rate beside fortio's at 10, 1,000 and 10,000
-// rps and at the chart's rate, and its CPU and memory at the chart's rate
-// against the chart's requests and at 1,000 rps against its limits.
 func (b *bench) rateRows(chart chartLoadgen) ([]row, error) {
 	rates := []float64{10, 1000, 10000}
 	if !slices.Contains(rates, chart.RequestsPerSecond) {

@@ -31,8 +31,6 @@ type server struct {
 	peak         int64     // the highest peak RSS of any round
 }
 
-// serverRows compares helloserver with a bare net/http server and the
-// tutorial's Python server.
 func (b *bench) serverRows() ([]row, error) {
 	hello := &server{name: "helloserver", argv: []string{b.path("helloserver")}}
 	bare := &server{name: "nethttp", argv: []string{b.path("nethttp")}}
@@ -59,8 +57,6 @@ func (b *bench) serverRows() ([]row, error) {
 	}, nil
 }
 
-// serveRound starts s, times it from exec to ready, loads it with fortio at
-// its highest rate over fixed connections, and reads its peak RSS.
 func (b *bench) serveRound(s *server) error {
 	port, err := freePort()
 	if err != nil {
@@ -94,8 +90,6 @@ func (b *bench) serveRound(s *server) error {
 	return nil
 }
 
-// waitReady polls url every millisecond from t0 until it answers 200, for
-// at most 5 s.
 func waitReady(url string, t0 time.Time) error {
 	client := &http.Client{Timeout: time.Second}
 	for time.Since(t0) < 5*time.Second {
