@@ -225,7 +225,6 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
 .PHONY: bench
 bench: build ## Measure what users feel (loadgen, helloserver, meshcheck) into docs/benchmarks.md (~3 min, loopback only).
 	cd tools && GOWORK=off CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/nethttp ./bench/nethttp
-	cd tools && GOWORK=off $(GO) build -o $(BIN)/fortio fortio.org/fortio
 	cd tools/meshcheck && GOWORK=off $(GO) test -run '^$$' -bench BenchmarkLoadCheck -benchtime 1x -bench-inputs $(BIN)/bench-inputs .
 	cd tools && GOWORK=off $(GO) run ./bench -repo $(CURDIR)
 

@@ -11,6 +11,8 @@ tool (
 )
 
 require (
+	fortio.org/fortio v1.66.5
+	fortio.org/log v1.16.0
 	github.com/google/go-cmp v0.7.0
 	github.com/google/go-containerregistry v0.22.1
 	github.com/moby/patternmatcher v0.6.1
@@ -33,8 +35,6 @@ require (
 require (
 	fortio.org/cli v1.9.0 // indirect
 	fortio.org/dflag v1.7.2 // indirect
-	fortio.org/fortio v1.66.5 // indirect
-	fortio.org/log v1.16.0 // indirect
 	fortio.org/safecast v1.0.0 // indirect
 	fortio.org/scli v1.15.2 // indirect
 	fortio.org/sets v1.2.0 // indirect

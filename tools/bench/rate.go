@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,14 +31,6 @@ func (c *counter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	c.at = append(c.at, t)
 	c.mu.Unlock()
 	_, _ = io.WriteString(w, "Hello World!")
-}
-
-// arrivals returns the arrival times in order.
-func (c *counter) arrivals() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	slices.Sort(c.at)
-	return c.at
 }
 
 // accuracy is how a run of rate requests a second for dur arrived.
@@ -80,7 +71,7 @@ func judge(at []time.Duration, rate float64, dur time.Duration) accuracy {
 }
 
 // rateRun is one client's run at a rate: where its requests arrived, and
-// its CPU and peak memory while it ran.
+// its CPU and peak memory while it ran (loadgen's only).
 type rateRun struct {
 	accuracy
 	millicores float64
@@ -89,11 +80,10 @@ type rateRun struct {
 
 // runRate runs loadgen, or else fortio in its paced mode, at rate against
 // a fresh counting server: for 20 s below 100 rps, so the windows hold more
-// than a handful of requests, else 10 s. fortio's connections are closed
-// loops, each sending rate/conns requests a second, so each has 2 ms per
-// request: far more than a loopback answer takes. Each connection sends
-// one warm-up request before the run: those first arrivals are left out.
-func (b *bench) runRate(ctx context.Context, rate float64, loadgen bool) (rateRun, error) {
+// than a handful of requests, else 10 s. fortio gets a connection per 500
+// rps, 2 ms a request, far more than a loopback answer takes; each sends one
+// warm-up request before the run, and those arrivals are left out.
+func (b *bench) runRate(rate float64, loadgen bool) (rateRun, error) {
 	dur := 10 * time.Second
 	if rate < 100 {
 		dur = 20 * time.Second
@@ -101,38 +91,35 @@ func (b *bench) runRate(ctx context.Context, rate float64, loadgen bool) (rateRu
 	c := &counter{start: time.Now()}
 	srv := httptest.NewServer(c)
 	defer srv.Close()
-	admin, err := freePort()
-	if err != nil {
-		return rateRun{}, err
-	}
-	conns := max(1, int(rate/500))
-	warmups := conns
-	env, argv := []string(nil), []string{b.path("fortio"), "load", "-quiet", "-uniform",
-		"-qps", fmtRate(rate), "-t", dur.String(), "-c", strconv.Itoa(conns), srv.URL + "/"}
+	var r rateRun
+	warmups := max(1, int(rate/500))
 	if loadgen {
 		warmups = 0
-		env = []string{"SERVER_ADDR=" + srv.URL + "/", "REQUESTS_PER_SECOND=" + fmtRate(rate), "DURATION=" + dur.String(), "PORT=" + admin}
-		argv = []string{b.path("loadgen")}
-	}
-	p, err := b.start(ctx, dur+30*time.Second, env, argv...)
-	if err != nil {
+		admin, err := freePort()
+		if err != nil {
+			return rateRun{}, err
+		}
+		env := []string{"SERVER_ADDR=" + srv.URL + "/", "REQUESTS_PER_SECOND=" + fmtRate(rate), "DURATION=" + dur.String(), "PORT=" + admin}
+		p, err := b.start(dur+30*time.Second, env, b.path("loadgen"))
+		if err != nil {
+			return rateRun{}, err
+		}
+		var serr error
+		r.millicores, r.peak, serr = sample(p)
+		if err := errors.Join(p.wait(), serr); err != nil {
+			return rateRun{}, err
+		}
+	} else if _, err := b.fortio(srv.URL+"/", rate, warmups, dur); err != nil {
 		return rateRun{}, err
 	}
-	millicores, peak, serr := sample(p)
-	if err := errors.Join(p.wait(), serr); err != nil {
-		return rateRun{}, err
-	}
-	at := c.arrivals()
-	if len(at) < warmups {
-		return rateRun{}, fmt.Errorf("%s: %d arrivals, fewer than its %d warm-up requests", argv[0], len(at), warmups)
-	}
-	return rateRun{judge(at[warmups:], rate, dur), millicores, peak}, nil
+	srv.Close() // waits for the requests in flight
+	slices.Sort(c.at)
+	// fortio fails unless every warm-up request was answered: c.at holds them.
+	r.accuracy = judge(c.at[warmups:], rate, dur)
+	return r, nil
 }
 
-// rateRows judges loadgen's rate beside fortio's at 10, 1,000 and 10,000
-// rps and at the chart's rate, and its CPU and memory at the chart's rate
-// against the chart's requests and at 1,000 rps against its limits.
-func (b *bench) rateRows(ctx context.Context, chart chartLoadgen) ([]row, error) {
+func (b *bench) rateRows(chart chartLoadgen) ([]row, error) {
 	rates := []float64{10, 1000, 10000}
 	if !slices.Contains(rates, chart.RequestsPerSecond) {
 		rates = append([]float64{chart.RequestsPerSecond}, rates...)
@@ -140,11 +127,11 @@ func (b *bench) rateRows(ctx context.Context, chart chartLoadgen) ([]row, error)
 	var rows []row
 	runs := map[float64]rateRun{}
 	for _, rate := range rates {
-		l, err := b.runRate(ctx, rate, true)
+		l, err := b.runRate(rate, true)
 		if err != nil {
 			return nil, err
 		}
-		f, err := b.runRate(ctx, rate, false)
+		f, err := b.runRate(rate, false)
 		if err != nil {
 			return nil, err
 		}

@@ -55,7 +55,7 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-func TestCounterRecordsArrivalsInOrder(t *testing.T) {
+func TestCounterRecordsEachArrival(t *testing.T) {
 	c := &counter{start: time.Now()}
 	srv := httptest.NewServer(c)
 	for range 3 {
@@ -66,8 +66,7 @@ func TestCounterRecordsArrivalsInOrder(t *testing.T) {
 		resp.Body.Close()
 	}
 	srv.Close()
-	at := c.arrivals()
-	if len(at) != 3 || at[0] > at[1] || at[1] > at[2] {
-		t.Errorf("arrivals %v, want 3 in order", at)
+	if len(c.at) != 3 || c.at[0] > c.at[1] || c.at[1] > c.at[2] || c.at[0] <= 0 {
+		t.Errorf("arrivals %v, want 3, in order, after the start", c.at)
 	}
 }

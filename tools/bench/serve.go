@@ -1,15 +1,16 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"os"
 	"path/filepath"
+	"strconv"
 	"time"
+
+	"fortio.org/fortio/fhttp"
+	"fortio.org/fortio/periodic"
 )
 
 // The servers run in rounds; each round starts every server afresh, in an
@@ -30,9 +31,7 @@ type server struct {
 	peak         int64     // the highest peak RSS of any round
 }
 
-// serverRows compares helloserver with a bare net/http server and the
-// tutorial's Python server.
-func (b *bench) serverRows(ctx context.Context) ([]row, error) {
+func (b *bench) serverRows() ([]row, error) {
 	hello := &server{name: "helloserver", argv: []string{b.path("helloserver")}}
 	bare := &server{name: "nethttp", argv: []string{b.path("nethttp")}}
 	py := &server{name: "python", argv: []string{"python3", filepath.Join(b.repo, "tools/bench/server.py")}}
@@ -40,7 +39,7 @@ func (b *bench) serverRows(ctx context.Context) ([]row, error) {
 	for r := range rounds {
 		for i := range servers {
 			s := servers[(i+r)%len(servers)]
-			if err := b.serveRound(ctx, s); err != nil {
+			if err := b.serveRound(s); err != nil {
 				return nil, fmt.Errorf("%s: %w", s.name, err)
 			}
 		}
@@ -58,16 +57,14 @@ func (b *bench) serverRows(ctx context.Context) ([]row, error) {
 	}, nil
 }
 
-// serveRound starts s, times it from exec to ready, loads it with fortio at
-// its highest rate over fixed connections, and reads its peak RSS.
-func (b *bench) serveRound(ctx context.Context, s *server) error {
+func (b *bench) serveRound(s *server) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
 	url := "http://127.0.0.1:" + port + "/"
 	t0 := time.Now()
-	p, err := b.start(ctx, time.Minute, []string{"PORT=" + port}, s.argv...)
+	p, err := b.start(time.Minute, []string{"PORT=" + port}, s.argv...)
 	if err != nil {
 		return err
 	}
@@ -77,24 +74,15 @@ func (b *bench) serveRound(ctx context.Context, s *server) error {
 	}
 	s.readyMS = append(s.readyMS, float64(time.Since(t0).Microseconds())/1000)
 
-	out := filepath.Join(b.tmp, "fortio-"+s.name+".json")
-	f, err := b.start(ctx, loadFor+30*time.Second, nil, b.path("fortio"), "load", "-quiet",
-		"-qps", "0", "-c", fmt.Sprint(connections), "-t", loadFor.String(), "-json", out, url)
+	res, err := b.fortio(url, -1, connections, loadFor)
 	if err != nil {
 		return err
 	}
-	if err := f.wait(); err != nil {
-		return err
+	if res.RetCodes[http.StatusOK] == 0 {
+		return fmt.Errorf("%s answered no request of fortio's with 200", url)
 	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		return err
-	}
-	rps, err := parseFortio(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", out, err)
-	}
-	_, peak, err := readProc(p.cmd.Process.Pid)
+	rps := float64(res.RetCodes[http.StatusOK]) / res.ActualDuration.Seconds()
+	_, peak, err := readProc(p.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -102,8 +90,6 @@ func (b *bench) serveRound(ctx context.Context, s *server) error {
 	return nil
 }
 
-// waitReady polls url every millisecond from t0 until it answers 200, for
-// at most 5 s.
 func waitReady(url string, t0 time.Time) error {
 	client := &http.Client{Timeout: time.Second}
 	for time.Since(t0) < 5*time.Second {
@@ -119,20 +105,23 @@ func waitReady(url string, t0 time.Time) error {
 	return fmt.Errorf("%s did not answer 200 within 5s", url)
 }
 
-// parseFortio returns the 200 responses a second from fortio's -json output.
-func parseFortio(data []byte) (float64, error) {
-	var r struct {
-		ActualDuration int64 // nanoseconds
-		RetCodes       map[string]int64
+// fortio runs fortio's load inside the harness through its library, as
+// `fortio load -uniform -qps qps -c conns -t dur url` does; a qps below 0 is
+// its highest rate, -qps 0 on its command line.
+func (b *bench) fortio(url string, qps float64, conns int, dur time.Duration) (*fhttp.HTTPRunnerResults, error) {
+	b.record(nil, []string{"fortio", "load", "-uniform", "-qps", fmtRate(max(qps, 0)), "-c", strconv.Itoa(conns), "-t", dur.String(), url})
+	o := &fhttp.HTTPRunnerOptions{RunnerOptions: periodic.RunnerOptions{
+		QPS: qps, NumThreads: conns, Duration: dur, Uniform: true, Out: io.Discard,
+	}}
+	o.URL = url
+	return fhttp.RunHTTPTest(o)
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
 	}
-	if err := json.Unmarshal(data, &r); err != nil {
-		return 0, fmt.Errorf("not fortio's JSON: %w", err)
-	}
-	if r.ActualDuration <= 0 {
-		return 0, fmt.Errorf("ActualDuration %d is not a positive number of nanoseconds", r.ActualDuration)
-	}
-	if r.RetCodes["200"] == 0 {
-		return 0, errors.New(`no 200 responses in RetCodes: the server answered nothing right`)
-	}
-	return float64(r.RetCodes["200"]) / time.Duration(r.ActualDuration).Seconds(), nil
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
 }

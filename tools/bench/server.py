@@ -1,9 +1,8 @@
 """The tutorial's hello server, the Python baseline of make bench.
 
-The same shape as the tutorial's server.py: http.server's single-threaded
-HTTPServer and BaseHTTPRequestHandler (HTTP/1.0, a connection per request),
+Like the tutorial's server.py: http.server's single-threaded HTTPServer,
 answering every GET with "Hello World!" and logging each request with its
-headers. It listens on $PORT (default 8080).
+headers. It listens on $PORT.
 """
 
 import http.server
@@ -20,12 +19,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"Hello World!")
 
 
-def main():
-    logging.basicConfig(level=logging.INFO)
-    logging.info("Starting server...")
-    port = int(os.environ.get("PORT", "8080"))
-    http.server.HTTPServer(("", port), Handler).serve_forever()
-
-
-if __name__ == "__main__":
-    main()
+logging.basicConfig(level=logging.INFO)
+logging.info("Starting server...")
+http.server.HTTPServer(("", int(os.environ["PORT"])), Handler).serve_forever()

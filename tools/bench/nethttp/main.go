@@ -1,6 +1,6 @@
-// Command nethttp is the floor helloserver is compared with: a bare
-// net/http server answering every GET with "Hello World!" (so /readyz too),
-// with no router, logging or metrics. It listens on $PORT.
+// Command nethttp is the floor helloserver is compared with: a bare net/http
+// server answering every GET with "Hello World!", /readyz too, with
+// helloserver's timeouts. It listens on $PORT.
 package main
 
 import (
@@ -17,7 +17,6 @@ func main() {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = w.Write([]byte("Hello World!"))
 		}),
-		// helloserver's defaults.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
