@@ -42,7 +42,8 @@ func (b *bench) runMeshcheck(path string, runs int) (meshcheckRun, error) {
 }
 
 // meshcheckRows times meshcheck on the inputs its BenchmarkLoadCheck writes
-// and on a committed render.
+// (the usual shape at three sizes, and many Services selecting the same pods,
+// the shape where a quadratic match would show) and on a committed render.
 func (b *bench) meshcheckRows() ([]row, error) {
 	m := map[int]meshcheckRun{}
 	for _, n := range []int{100, 1000, 10000} {
@@ -51,6 +52,10 @@ func (b *bench) meshcheckRows() ([]row, error) {
 			return nil, err
 		}
 		m[n] = r
+	}
+	many, err := b.runMeshcheck(filepath.Join(b.bin, "bench-inputs", "many-services=1200.yaml"), 3)
+	if err != nil {
+		return nil, err
 	}
 	render, err := b.runMeshcheck(filepath.Join(b.repo, "overlays/gke/rendered.yaml"), 5)
 	if err != nil {
@@ -61,6 +66,8 @@ func (b *bench) meshcheckRows() ([]row, error) {
 		{"meshcheck on 100 / 1,000 / 10,000 objects, whole process, median of 3", fmt.Sprintf("%s / %s / %s", m[100], m[1000], m[10000]),
 			"10,000: < 2 s and < 300 MB", judged(m[10000].wall < 2*time.Second && m[10000].peak < 300e6)},
 		{"meshcheck time per object, 10,000 objects / 1,000", fmt.Sprintf("%.2f", linear), "<= 1.5 (linear)", judged(linear <= 1.5)},
+		{"meshcheck on 1,200 Services and 1,200 Deployments all selecting one app, median of 3", many.String(),
+			"< 2 s and < 200 MB", judged(many.wall < 2*time.Second && many.peak < 200e6)},
 		{"meshcheck on overlays/gke/rendered.yaml, whole process, median of 5", render.wall.Round(100 * time.Microsecond).String(),
 			"< 50 ms", judged(render.wall < 50*time.Millisecond)},
 	}, nil
