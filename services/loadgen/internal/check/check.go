@@ -4,6 +4,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -17,14 +18,12 @@ import (
 type Options struct {
 	config.CheckConfig
 	AttemptTimeout time.Duration // per attempt; 0: 5s
-	UserAgent      string
+	// The wait between attempts starts at Backoff and doubles up to
+	// MaxBackoff, so a server that is still starting is asked often and one
+	// that is down is not hammered; 0: 100ms and 2s.
+	Backoff, MaxBackoff time.Duration
+	UserAgent           string
 }
-
-// The wait between attempts starts at minBackoff and doubles up to maxBackoff.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 2 * time.Second
-)
 
 // showBody bounds how much of a wrong body the failure line quotes.
 const showBody = 200
@@ -39,10 +38,8 @@ func Matches(body, expect string) bool {
 // Run checks until it passes, returning the number of attempts, or until
 // CheckTimeout, returning a one-line error that describes the last attempt.
 func Run(ctx context.Context, o Options) (int, error) {
-	if o.AttemptTimeout == 0 {
-		o.AttemptTimeout = 5 * time.Second
-	}
-	backoff := minBackoff
+	o.AttemptTimeout = cmp.Or(o.AttemptTimeout, 5*time.Second)
+	backoff, maxBackoff := cmp.Or(o.Backoff, 100*time.Millisecond), cmp.Or(o.MaxBackoff, 2*time.Second)
 	ctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
 	defer cancel()
 	var last string

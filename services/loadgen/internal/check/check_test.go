@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,6 +102,56 @@ func TestAttemptTimeout(t *testing.T) {
 	}
 	if n < 2 {
 		t.Errorf("attempts %d: per-attempt timeout did not allow a retry", n)
+	}
+}
+
+// TestBackoff: the waits between attempts double from Backoff and stop
+// growing at MaxBackoff, and every attempt carries the User-Agent.
+func TestBackoff(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		at     []time.Time
+		agents []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		at, agents = append(at, time.Now()), append(agents, r.UserAgent())
+		n := len(at)
+		mu.Unlock()
+		if n < 7 {
+			http.Error(w, "not yet", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "Hello World!")
+	}))
+	defer srv.Close()
+	o := testOpts(t, srv.URL)
+	o.Backoff, o.MaxBackoff, o.UserAgent = 25*time.Millisecond, 100*time.Millisecond, "asm-ready-loadgen/test"
+	if n, err := Run(context.Background(), o); err != nil || n != 7 {
+		t.Fatalf("Run = %d, %v; want success on attempt 7", n, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Waits of 25, 50, 100, 100, 100, 100 ms; uncapped, the last three
+	// would be 200, 400 and 800 ms.
+	want := []time.Duration{25, 50, 100, 100, 100, 100}
+	capped := time.Hour
+	for i, w := range want {
+		gap := at[i+1].Sub(at[i])
+		if gap < w*time.Millisecond {
+			t.Errorf("wait %d: %s, want at least %dms", i+1, gap, w)
+		}
+		if i >= 3 {
+			capped = min(capped, gap)
+		}
+	}
+	if capped >= 200*time.Millisecond {
+		t.Errorf("the waits after the third never came back under 200ms (shortest %s): MaxBackoff does not cap them", capped)
+	}
+	for i, a := range agents {
+		if a != o.UserAgent {
+			t.Errorf("attempt %d: User-Agent %q, want %q", i+1, a, o.UserAgent)
+		}
 	}
 }
 
