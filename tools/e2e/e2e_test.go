@@ -21,6 +21,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -100,15 +102,42 @@ func installCRDs() error {
 		if err != nil || json.Unmarshal(out, &mod) != nil || mod.Error != "" {
 			return fmt.Errorf("go mod download %s: %v %s", c.module, err, mod.Error)
 		}
-		file := filepath.Join(mod.Dir, c.file)
-		for _, args := range [][]string{
-			{"apply", "--server-side", "--field-manager=asm-ready-e2e", "-f", file},
-			{"wait", "--for=condition=Established", "--timeout=2m", "-f", file},
-		} {
-			if _, stderr, err := runKubectl(ctx, "", args...); err != nil {
-				return fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, stderr)
+		args := []string{"apply", "--server-side", "--field-manager=asm-ready-e2e", "-o", "name", "-f", filepath.Join(mod.Dir, c.file)}
+		applied, stderr, err := runKubectl(ctx, "", args...)
+		if err != nil {
+			return fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, stderr)
+		}
+		for _, name := range strings.Fields(applied) {
+			if err := waitEstablished(ctx, strings.TrimPrefix(name, "customresourcedefinition.apiextensions.k8s.io/")); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// waitEstablished waits until the API server serves the CRD's resource.
+// Not `kubectl wait --for=condition=Established`: that fails, instead of
+// waiting, when it reads a new CRD before its first status is written.
+func waitEstablished(ctx context.Context, name string) error {
+	ax, err := apiextensions.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		crd, err := ax.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, c := range crd.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return fmt.Errorf("CustomResourceDefinition %s not Established: %w", name, err)
 	}
 	return nil
 }
