@@ -72,7 +72,7 @@ check: lint test-go check-render helm-lint meshcheck-report ## The inner loop: l
 test: check chart-package tools validate skaffold-render e2e-local ## make check, then kubeconform, skaffold render and the e2e on a local test node (the CI command; root).
 
 .PHONY: test-go
-test-go: ## go test (with -race) in every module, each on its own.
+test-go: tools ## go test (with -race) in every module, each on its own (after make tools: the tests run the pinned skaffold).
 	@for m in $(MODULES); do \
 	  echo "==> go test $$m"; \
 	  (cd $$m && GOWORK=off $(GO) test $(TESTFLAGS) ./...); \

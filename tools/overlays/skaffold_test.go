@@ -39,7 +39,8 @@ func skaffoldRun(t *testing.T, args ...string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx(t, 5*time.Minute), skaffoldBin(t), args...)
+	bin := skaffoldBin(t) // built first: a cold build must not eat the run's time limit
+	cmd := exec.CommandContext(ctx(t, 5*time.Minute), bin, args...)
 	cmd.Dir = root(t)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
