@@ -21,6 +21,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensions "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -94,6 +95,10 @@ func run(m *testing.M) int {
 func installCRDs() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	ax, err := apiextensions.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
 	for _, c := range crds {
 		cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", c.module)
 		cmd.Dir, cmd.Env = os.TempDir(), append(os.Environ(), "GOWORK=off", "GOFLAGS=")
@@ -108,7 +113,7 @@ func installCRDs() error {
 			return fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, stderr)
 		}
 		for _, name := range strings.Fields(applied) {
-			if err := waitEstablished(ctx, strings.TrimPrefix(name, "customresourcedefinition.apiextensions.k8s.io/")); err != nil {
+			if err := waitEstablished(ctx, ax, strings.TrimPrefix(name, "customresourcedefinition.apiextensions.k8s.io/")); err != nil {
 				return err
 			}
 		}
@@ -119,22 +124,13 @@ func installCRDs() error {
 // waitEstablished waits until the API server serves the CRD's resource.
 // Not `kubectl wait --for=condition=Established`: that fails, instead of
 // waiting, when it reads a new CRD before its first status is written.
-func waitEstablished(ctx context.Context, name string) error {
-	ax, err := apiextensions.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+func waitEstablished(ctx context.Context, ax apiextensions.Interface, name string) error {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		crd, err := ax.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err
 		}
-		for _, c := range crd.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
+		return apihelpers.IsCRDConditionTrue(crd, apiextensionsv1.Established), nil
 	})
 	if err != nil {
 		return fmt.Errorf("CustomResourceDefinition %s not Established: %w", name, err)
